@@ -1,0 +1,70 @@
+#pragma once
+/// The recommender: evaluates every candidate GPU, applies the rules, ranks, and picks one.
+#include <gpuadvise/assumptions.hpp>
+#include <gpuadvise/catalog.hpp>
+#include <gpuadvise/estimate.hpp>
+#include <gpuadvise/workload.hpp>
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace gpuadvise {
+
+enum class Severity { info, warning, error };
+std::string_view to_string(Severity s);
+
+/// One rule that fired: a stable id (see docs/rules.md), a severity, a message and a hint.
+struct Finding {
+  std::string id;
+  Severity severity = Severity::info;
+  std::string message;
+  std::string hint;
+};
+
+/// One GPU kind at one count, fully evaluated.
+struct Candidate {
+  const Gpu* gpu = nullptr;
+  int count = 1;
+  PrecisionDecision precision;
+  MemoryEstimate memory;
+  PerfEstimate performance;
+  CostEstimate cost;
+  std::vector<Finding> findings;
+  bool eligible = false;     ///< fits, runs the precision natively, has a price, valid split
+};
+
+/// The pick, or none, as indices into Advice::candidates (so an Advice can be copied).
+struct Recommendation {
+  std::optional<std::size_t> pick;
+  std::optional<std::size_t> runner_up;
+  std::string reason;
+};
+
+/// Which candidates to evaluate and how.
+struct AdviseOptions {
+  std::vector<std::string> gpus;   ///< names as typed; empty = the whole catalog
+  int count = 1;                   ///< GPUs per candidate (tensor parallel)
+  std::string provider;            ///< price provider; empty = cheapest on-demand
+};
+
+/// The whole result: what the formatters print.
+struct Advice {
+  Workload workload;
+  std::vector<Candidate> candidates;   ///< ranked: eligible by job cost, then the rest
+  std::vector<Finding> findings;       ///< about the workload as a whole
+  Recommendation recommendation;
+  std::string catalog_date;
+  const Assumptions* assumptions = nullptr;
+};
+
+/// Evaluates the workload on every candidate GPU and recommends the cheapest eligible one.
+/// Throws InputError for an unknown GPU name or an invalid count.
+Advice advise(const Workload& workload, const GpuCatalog& catalog, const Assumptions& assumptions,
+              const AdviseOptions& options);
+
+/// Evaluates one candidate (memory, precision, speed, cost, findings). Pure; used by advise() and benchmarks.
+Candidate evaluate(const Workload& workload, const Gpu& gpu, int count, const Assumptions& assumptions,
+                   std::string_view provider);
+
+} // namespace gpuadvise

@@ -1,0 +1,89 @@
+#pragma once
+/// The GPU catalog: specs and prices per GPU, loaded from JSON (embedded default plus user files).
+#include <gpuadvise/precision.hpp>
+
+#include <nlohmann/json.hpp>
+
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace gpuadvise {
+
+/// One provider's price for one GPU.
+struct Price {
+  std::string provider;       ///< slug, e.g. "hyperstack"
+  std::string provider_name;  ///< display name, e.g. "Hyperstack"
+  std::string tier;           ///< "on-demand", "marketplace" (community offers) or "spot"
+  double usd_per_hour = 0;    ///< per GPU
+  std::string date;           ///< ISO date the price was read
+  std::string source;
+};
+
+/// Specs of one GPU kind, in SI units (bytes, bytes/s, FLOP/s, W).
+struct Gpu {
+  std::string id;
+  std::string name;
+  std::vector<std::string> aliases;
+  std::string architecture;        ///< volta, turing, ampere, ada, hopper, blackwell
+  double compute_capability = 0;   ///< e.g. 8.9
+  double memory_bytes = 0;         ///< nominal (marketed GB)
+  double allocatable_bytes = 0;    ///< what a process sees as total (nvidia-smi); = nominal when unknown
+  bool allocatable_measured = false; ///< true when allocatable_bytes comes from the catalog, not nominal
+  std::string memory_type;
+  double bandwidth_bytes_per_s = 0;
+  std::map<Precision, double> dense_flops; ///< dense tensor (or CUDA-core for fp32) peak, FLOP/s (OP/s for int)
+  bool fp8_support = false;
+  bool bf16_support = false;
+  double tdp_watts = 0;
+  std::string form_factor;
+  int pcie_generation = 0;
+  int pcie_lanes = 0;
+  double pcie_bandwidth_bytes_per_s = 0;
+  bool has_nvlink = false;
+  int nvlink_generation = 0;
+  double nvlink_bandwidth_bytes_per_s = 0;
+  std::vector<Price> prices;
+  std::vector<std::string> notes;
+  std::map<std::string, std::string> sources; ///< field name -> source text, for --explain and audits
+
+  /// Dense peak for a compute format; 0 when unsupported.
+  double peak_flops(Precision p) const;
+  /// The price used for a run: `provider`'s on-demand or marketplace price when given, else the
+  /// cheapest on-demand list price. Spot prices are never chosen. nullptr when there is none.
+  const Price* price(std::string_view provider = {}) const;
+};
+
+/// The merged catalog: embedded default, then user catalogs applied in order.
+class GpuCatalog {
+public:
+  /// Parses a catalog document; `origin` (a file name) appears in every error. Throws CatalogError.
+  static GpuCatalog from_json(std::string_view text, std::string_view origin);
+  /// The catalog compiled into the binary (data/gpus.json).
+  static GpuCatalog embedded();
+
+  /// Merges a user catalog over this one: an entry whose id exists overrides the given fields
+  /// (objects merge key by key; "prices" entries merge by provider+tier), a new id adds a GPU.
+  void merge_json(std::string_view text, std::string_view origin);
+
+  const std::vector<Gpu>& gpus() const { return m_gpus; }
+  const std::string& catalog_date() const { return m_date; }
+  /// Finds a GPU by id or alias (case- and punctuation-insensitive). Throws InputError listing
+  /// the close matches when the name is unknown or ambiguous.
+  const Gpu& find(std::string_view name) const;
+
+private:
+  /// One catalog entry as merged JSON, with the files it came from (for error messages).
+  struct Entry {
+    nlohmann::json json;
+    std::string origin;
+  };
+  void rebuild();
+  std::string m_date;
+  std::vector<Entry> m_entries;
+  std::vector<Gpu> m_gpus;
+};
+
+} // namespace gpuadvise

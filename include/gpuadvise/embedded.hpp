@@ -1,0 +1,14 @@
+#pragma once
+/// The default data files, compiled into the library by cmake/embed.cmake.
+#include <string_view>
+
+namespace gpuadvise {
+
+/// data/gpus.json as it was at build time.
+std::string_view embedded_gpus_json();
+/// data/models.json as it was at build time.
+std::string_view embedded_models_json();
+/// data/assumptions.json as it was at build time.
+std::string_view embedded_assumptions_json();
+
+} // namespace gpuadvise

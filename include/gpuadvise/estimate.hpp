@@ -1,0 +1,89 @@
+#pragma once
+/// The estimators: pure functions of (workload, GPU, GPU count, assumptions). No I/O, no globals.
+/// Every formula is written down in docs/formulas.md with its source.
+#include <gpuadvise/assumptions.hpp>
+#include <gpuadvise/catalog.hpp>
+#include <gpuadvise/workload.hpp>
+
+namespace gpuadvise {
+
+/// A quantity with its optimistic..pessimistic range: low <= expected <= high of the quantity itself.
+struct Span {
+  double low = 0;
+  double expected = 0;
+  double high = 0;
+};
+
+/// What runs on this GPU: the precision asked for, the one used, and whether the GPU has it natively.
+struct PrecisionDecision {
+  Precision requested = Precision::fp16;
+  Precision effective = Precision::fp16;
+  bool native = true;
+  Precision kv_requested = Precision::fp16;
+  Precision kv_effective = Precision::fp16;
+  bool kv_native = true;
+};
+
+/// Whether `gpu` runs `p` in hardware: fp8 needs FP8 tensor cores (Ada/Hopper+), bf16 needs
+/// Ampere+, int8 needs int8 tensor cores, int4 weight-only kernels need compute capability >= 7.5.
+bool supports_natively(const Gpu& gpu, Precision p);
+/// The nearest precision the GPU does support: fp8 -> int8 (same bytes), bf16 -> fp16, int8/int4 -> fp16.
+Precision nearest_supported(const Gpu& gpu, Precision p);
+/// Applies the precision rules for the workload on this GPU.
+PrecisionDecision decide_precision(const Workload& w, const Gpu& gpu);
+
+/// Bytes of all weights in the given format: quantized formats keep embeddings and LM head in 16-bit.
+double weight_bytes(const Workload& w, Precision p, int int4_group_size);
+
+/// Memory per GPU, in bytes.
+struct MemoryEstimate {
+  double weights_bytes = 0;
+  double kv_cache_bytes = 0;
+  double activation_bytes = 0;
+  double overhead_bytes = 0;
+  double total_bytes = 0;
+  double usable_bytes = 0;   ///< memory_utilization x allocatable
+  double allocatable_bytes = 0;
+  bool fits() const { return total_bytes <= usable_bytes; }
+};
+
+/// Weights, KV cache, activation workspace and runtime overhead per GPU, for `count` GPUs in
+/// tensor parallel (weights, KV and activations split evenly; KV replicated past the KV-head count).
+MemoryEstimate estimate_memory(const Workload& w, const PrecisionDecision& p, const Gpu& gpu, int count,
+                               const Assumptions& a);
+
+/// Speed estimates. Throughputs in tokens/s; times in seconds.
+struct PerfEstimate {
+  Span prefill_tokens_per_s;           ///< prompt tokens processed per second (all sequences)
+  Span time_to_first_token_s;          ///< prefill of one batch of prompts plus the first decode step
+  Span decode_step_s;                  ///< one decode step for the whole batch, at the mean context
+  Span decode_tokens_per_s;            ///< generated tokens per second, all sequences together
+  Span decode_tokens_per_s_per_sequence;
+  Span prefill_job_s;
+  Span decode_job_s;
+  Span job_s;
+  bool decode_compute_bound = false;   ///< the step is bound by tensor throughput, not memory bandwidth
+  double decode_bytes_per_step = 0;    ///< weights read + KV read, all GPUs
+  double decode_flops_per_step = 0;
+  double prefill_flops_per_token = 0;
+  double communication_s_per_step = 0; ///< tensor-parallel all-reduce time per decode step
+};
+
+/// Prefill, decode and job time on `count` GPUs (roofline with achievable fractions; see docs).
+PerfEstimate estimate_performance(const Workload& w, const PrecisionDecision& p, const Gpu& gpu, int count,
+                                  const Assumptions& a);
+
+/// Cost of the job on `count` GPUs at one provider's on-demand price.
+struct CostEstimate {
+  bool priced = false;
+  Price price;                  ///< the per-GPU price used
+  double usd_per_hour = 0;      ///< price x count
+  Span job_usd;
+  Span usd_per_million_tokens;  ///< per million generated (output) tokens
+};
+
+/// $/hr x count, job $ = hours x $/hr, and $ per million output tokens.
+CostEstimate estimate_cost(const Workload& w, const PerfEstimate& perf, const Gpu& gpu, int count,
+                           std::string_view provider);
+
+} // namespace gpuadvise

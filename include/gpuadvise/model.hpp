@@ -1,0 +1,112 @@
+#pragma once
+/// Model architectures: the shape that decides weights, KV cache and FLOPs per token.
+#include <nlohmann/json.hpp>
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace gpuadvise {
+
+/// Which layers use sliding-window attention.
+enum class SlidingLayers { none, all, even, odd };
+
+/// Mixture-of-experts layout of the MLP.
+struct MoeShape {
+  int num_experts = 0;
+  int experts_per_token = 0;
+  int num_shared_experts = 0;
+  int expert_intermediate_size = 0;
+  int first_dense_layers = 0;       ///< leading layers with a dense MLP (DeepSeek first_k_dense_replace)
+  int dense_intermediate_size = 0;  ///< MLP width of those dense layers
+};
+
+/// Multi-head latent attention (DeepSeek-V2/V3): the KV cache holds a compressed latent.
+struct MlaShape {
+  int kv_lora_rank = 0;
+  int q_lora_rank = 0; ///< 0 = no low-rank query projection
+  int qk_nope_head_dim = 0;
+  int qk_rope_head_dim = 0;
+  int v_head_dim = 0;
+};
+
+/// A decoder-only transformer's shape, as in its Hugging Face config.json.
+struct ModelShape {
+  std::string id;
+  std::string name;
+  std::vector<std::string> aliases;
+  std::string source;
+  std::string architecture;
+  int num_layers = 0;
+  int hidden_size = 0;
+  int num_attention_heads = 0;
+  int num_kv_heads = 0;
+  int head_dim = 0;
+  int intermediate_size = 0;
+  int vocab_size = 0;
+  bool tie_word_embeddings = false;
+  long long max_context = 0;
+  bool gated_mlp = true;         ///< 3 matrices (SwiGLU/GeGLU) vs 2 (GELU)
+  bool qkv_bias = false;
+  bool layernorm = false;        ///< LayerNorm (weight + bias) vs RMSNorm (weight)
+  int norms_per_layer = 2;
+  bool parallel_attention = false;
+  int sliding_window = 0;        ///< tokens; 0 = none
+  SlidingLayers sliding_layers = SlidingLayers::none;
+  std::optional<MoeShape> moe;
+  std::optional<MlaShape> mla;
+  double published_params = 0;   ///< as stated by the source; 0 when unknown
+  std::string published_params_source;
+
+  /// Number of layers whose attention is limited to the sliding window.
+  int sliding_layer_count() const;
+};
+
+/// Parameter counts derived from a shape (see docs/formulas.md, "Parameters").
+struct ParamCounts {
+  double total = 0;       ///< every weight, all experts
+  double active = 0;      ///< weights touched per token (MoE: routed top-k + shared)
+  double embedding = 0;   ///< input embedding + untied LM head (kept in 16-bit by quantized formats)
+};
+
+/// Counts the parameters of a shape from its dimensions.
+ParamCounts count_params(const ModelShape& shape);
+
+/// KV-cache bytes one sequence holds at `context` tokens, summed over layers: full-attention layers
+/// hold every token, sliding-window layers at most the window, MLA layers the compressed latent.
+/// Per token per layer: 2 x kv_heads x head_dim x bytes (MLA: (kv_lora_rank + rope_dim) x bytes).
+double kv_cache_bytes_per_sequence(const ModelShape& shape, double context, double bytes_per_element);
+
+/// Attention FLOPs per token per unit of attended context, summed over layers (QK^T and AV):
+/// 4 x heads x head_dim per layer per attended token (MLA uses its qk and v head dims).
+double attention_flops_per_context_token(const ModelShape& shape);
+
+/// Attended tokens for a query at position `position`, summed over layers, respecting sliding windows.
+double attended_tokens_all_layers(const ModelShape& shape, double position);
+
+/// The model catalog: presets (data/models.json) and the reference shapes bare sizes map to.
+class ModelCatalog {
+public:
+  /// Parses a models document; `origin` appears in errors. Throws CatalogError.
+  static ModelCatalog from_json(std::string_view text, std::string_view origin);
+  /// The catalog compiled into the binary (data/models.json).
+  static ModelCatalog embedded();
+  /// Adds or replaces presets from a user file.
+  void merge_json(std::string_view text, std::string_view origin);
+
+  const std::vector<ModelShape>& models() const { return m_models; }
+  /// Finds a preset by id, alias or HF repo id, ignoring case and punctuation; nullptr if none.
+  const ModelShape* find(std::string_view name) const;
+  /// Up to `n` preset ids closest to `name`, for "did you mean".
+  std::vector<std::string> suggestions(std::string_view name, std::size_t n = 3) const;
+  /// The reference shape for a bare parameter count: the nearest (in log scale) of the reference list.
+  const ModelShape& reference_for(double params) const;
+
+private:
+  void add(const nlohmann::json& entry, std::string_view origin, std::size_t index);
+  std::vector<ModelShape> m_models;
+  std::vector<std::string> m_reference_ids;
+};
+
+} // namespace gpuadvise

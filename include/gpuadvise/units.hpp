@@ -1,0 +1,40 @@
+#pragma once
+/// Parsing and display of the quantities users type: parameter counts, token counts, byte sizes.
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace gpuadvise {
+
+/// Largest parameter count accepted (100 T); anything above is rejected as absurd.
+inline constexpr double k_max_param_count = 1e14;
+/// Largest context / token count per sequence accepted (100 M tokens).
+inline constexpr double k_max_tokens_per_sequence = 1e8;
+
+/// Parses a parameter count such as "13B", "7b", "350M", "1.5T", "13e9", "6.7B" (K/M/B/T = 1e3/1e6/1e9/1e12).
+/// Throws InputError naming `what` on anything else (negative, zero, junk, > k_max_param_count).
+double parse_param_count(std::string_view text, std::string_view what = "model size");
+
+/// Parses a token count such as "4096", "4k", "32K", "128k" (k = 1024, m = 1048576), returns >= 1.
+/// Throws InputError naming `what` on junk, zero, negatives, fractions and values over `max_value`.
+std::int64_t parse_token_count(std::string_view text, std::string_view what,
+                               double max_value = k_max_tokens_per_sequence);
+
+/// Parses a positive integer option such as a batch or GPU count; rejects 0, negatives and junk.
+std::int64_t parse_positive_int(std::string_view text, std::string_view what, std::int64_t max_value);
+
+/// Formats bytes as decimal gigabytes with one decimal, e.g. "26.0 GB".
+std::string format_gb(double bytes);
+/// Formats a parameter count as e.g. "13.0B", "350M".
+std::string format_params(double params);
+/// Formats seconds as a short human duration: "850 ms", "42 s", "3.2 h".
+std::string format_duration(double seconds);
+/// Formats US dollars: "$0.50", "$1,234", "$0.0012".
+std::string format_usd(double usd);
+
+/// Lower-cases ASCII and drops every character that is not a letter or digit ("RTX-A6000" -> "rtxa6000").
+std::string normalize_name(std::string_view text);
+/// Levenshtein edit distance, for "did you mean" suggestions.
+std::size_t edit_distance(std::string_view a, std::string_view b);
+
+} // namespace gpuadvise

@@ -1,0 +1,58 @@
+#pragma once
+/// What the user wants to run, normalised: model shape, precisions, batch, context and job size.
+#include <gpuadvise/model.hpp>
+#include <gpuadvise/precision.hpp>
+
+#include <cstdint>
+#include <string>
+
+namespace gpuadvise {
+
+/// How the model was named by the user, for the report.
+enum class ModelOrigin { bare_size, preset, config_file };
+
+/// An inference workload. All counts are per job unless named otherwise.
+struct Workload {
+  ModelShape shape;                  ///< the architecture used for KV cache and FLOPs
+  ModelOrigin origin = ModelOrigin::bare_size;
+  std::string model_text;            ///< what the user typed
+  double params_total = 0;           ///< weights held in memory (all experts)
+  double params_active = 0;          ///< weights used per token
+  double params_embedding = 0;       ///< embedding + untied LM head (16-bit in quantized formats)
+  Precision precision = Precision::fp16;     ///< weights and compute
+  Precision kv_precision = Precision::fp16;  ///< KV cache
+  bool kv_precision_given = false;   ///< false: follows the compute dtype (vLLM kv_cache_dtype=auto)
+  std::int64_t batch = 1;            ///< concurrent sequences
+  std::int64_t context = 4096;       ///< tokens per sequence the KV cache must hold (prompt + output)
+  std::int64_t input_tokens = 0;     ///< prompt tokens per request
+  std::int64_t output_tokens = 256;  ///< generated tokens per request
+  std::int64_t requests = 1000;      ///< requests in the job
+  double memory_utilization = 0.90;  ///< fraction of allocatable memory the runtime may use
+};
+
+} // namespace gpuadvise
+
+#include <optional>
+
+namespace gpuadvise {
+
+class ModelCatalog;
+
+/// The workload as the user typed it (strings), before validation.
+struct WorkloadRequest {
+  std::string model;                      ///< bare size ("13B") or preset name
+  std::string precision = "fp16";
+  std::optional<std::string> kv_precision;
+  std::string batch = "1";
+  std::optional<std::string> context;     ///< default 4096, or input + output when both are given
+  std::optional<std::string> input_tokens;
+  std::string output_tokens = "256";
+  std::optional<std::string> requests;    ///< default 1000
+  std::optional<std::string> tokens;      ///< total generated tokens; sets requests = ceil(tokens / output)
+  double memory_utilization = 0.90;
+};
+
+/// Validates and normalises a request; bare sizes take the nearest reference shape. Throws InputError.
+Workload build_workload(const WorkloadRequest& request, const ModelCatalog& models);
+
+} // namespace gpuadvise

@@ -1,0 +1,211 @@
+#include <gpuadvise/advisor.hpp>
+#include <gpuadvise/error.hpp>
+#include <gpuadvise/units.hpp>
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+
+namespace gpuadvise {
+namespace {
+
+/// Job costs within this relative distance count as a tie, which the faster candidate wins.
+constexpr double k_cost_tie = 0.005;
+
+std::string architecture_name(const std::string& id) {
+  if (id == "ada") return "Ada Lovelace";
+  std::string name = id;
+  if (!name.empty()) name[0] = static_cast<char>(name[0] - 'a' + 'A');
+  return name;
+}
+
+std::string precision_message(const Gpu& gpu, const Workload& w, const PrecisionDecision& p, const Assumptions& a) {
+  const double same = weight_bytes(w, p.effective, a.int4_group_size) / 1e9;
+  const double fp16 = weight_bytes(w, Precision::fp16, a.int4_group_size) / 1e9;
+  std::string need;
+  switch (p.requested) {
+  case Precision::fp8: need = "FP8 tensor cores need Ada Lovelace (compute capability 8.9), Hopper (9.0) or newer"; break;
+  case Precision::bf16: need = "BF16 needs Ampere (compute capability 8.0) or newer"; break;
+  case Precision::int4: need = "int4 weight-only kernels need compute capability 7.5 or newer"; break;
+  default: need = "the GPU has no tensor cores for it"; break;
+  }
+  return fmt::format("{} is not native on {} GPUs: {}. Nearest supported: {} ({:.1f} GB of weights); fp16 would "
+                     "need {:.1f} GB.",
+                     to_string(p.requested), architecture_name(gpu.architecture), need, to_string(p.effective), same, fp16);
+}
+
+/// Turns a candidate's numbers into findings and decides whether it may be recommended.
+void apply_rules(const Workload& w, Candidate& c, const Assumptions& a) {
+  const Gpu& gpu = *c.gpu;
+  c.eligible = true;
+  if (!c.precision.native) {
+    c.eligible = false;
+    c.findings.push_back({"precision-not-native", Severity::error, precision_message(gpu, w, c.precision, a),
+                          fmt::format("use --precision {} on this GPU, or pick an {} GPU", to_string(c.precision.effective),
+                                      c.precision.requested == Precision::fp8 ? "Ada/Hopper" : "Ampere or newer")});
+  }
+  if (!c.precision.kv_native)
+    c.findings.push_back({"kv-precision-not-native", Severity::warning,
+                          fmt::format("an {0} KV cache is stored as {0} on {1} GPUs, but without {0} tensor cores the "
+                                      "attention kernels convert it in software (slower than on Ada/Hopper)",
+                                      to_string(c.precision.kv_requested), architecture_name(gpu.architecture)),
+                          "use --kv-precision fp16 for speed, or keep fp8 for capacity"});
+  if (c.count > 1 && !w.shape.mla &&
+      (w.shape.num_attention_heads % c.count != 0 || (w.shape.num_kv_heads % c.count != 0 && c.count % w.shape.num_kv_heads != 0))) {
+    c.eligible = false;
+    c.findings.push_back({"tensor-parallel-invalid", Severity::error,
+                          fmt::format("tensor parallel over {} GPUs needs {} attention heads and {} KV heads to split evenly",
+                                      c.count, w.shape.num_attention_heads, w.shape.num_kv_heads),
+                          "use a GPU count that divides the attention heads (e.g. 2, 4 or 8)"});
+  }
+  const auto& m = c.memory;
+  if (!m.fits()) {
+    c.eligible = false;
+    const double kv_share = m.kv_cache_bytes / m.total_bytes;
+    std::string hint = m.weights_bytes + m.overhead_bytes > m.usable_bytes
+                           ? fmt::format("the weights alone ({}) exceed the usable memory: use more GPUs (--count {}) or "
+                                         "a smaller weight format",
+                                         format_gb(m.weights_bytes), c.count * 2)
+                           : fmt::format("the KV cache is {:.0f}% of the need: lower --batch or --context, use "
+                                         "--kv-precision fp8, or --count {}",
+                                         kv_share * 100, c.count * 2);
+    c.findings.push_back({"memory-does-not-fit", Severity::error,
+                          fmt::format("needs {} per GPU but {} is usable ({:.0f}% of {} allocatable)",
+                                      format_gb(m.total_bytes), format_gb(m.usable_bytes), w.memory_utilization * 100,
+                                      format_gb(m.allocatable_bytes)),
+                          hint});
+  } else if (m.usable_bytes - m.total_bytes < 0.05 * m.usable_bytes) {
+    c.findings.push_back({"memory-low-headroom", Severity::warning,
+                          fmt::format("fits with only {} to spare per GPU; a longer prompt or a bigger batch will not fit",
+                                      format_gb(m.usable_bytes - m.total_bytes)),
+                          "leave at least 5% headroom"});
+  }
+  if (!c.cost.priced) {
+    c.eligible = false;
+    c.findings.push_back({"price-missing", Severity::error,
+                          fmt::format("no on-demand price for {} in the catalog", gpu.name),
+                          "add one with --catalog (a \"prices\" entry) or pick another --provider"});
+  }
+  if (c.count > 1 && c.eligible)
+    c.findings.push_back({"tensor-parallel-assumed", Severity::info,
+                          fmt::format("{} x {} run as one tensor-parallel group: weights, KV cache and activations split "
+                                      "evenly, all-reduces cost time over {}",
+                                      c.count, gpu.name, gpu.has_nvlink ? "NVLink" : "PCIe"),
+                          ""});
+}
+
+std::vector<Finding> workload_findings(const Workload& w) {
+  std::vector<Finding> out;
+  if (w.origin == ModelOrigin::bare_size) {
+    const auto& s = w.shape;
+    out.push_back({"model-shape-assumed", Severity::info,
+                   fmt::format("a bare size has no architecture: assumed the shape of {} ({} layers, hidden {}, {} attention "
+                               "heads, {} KV heads, head dim {}), which sets the KV cache and attention cost",
+                               s.name, s.num_layers, s.hidden_size, s.num_attention_heads, s.num_kv_heads, s.head_dim),
+                   fmt::format("name the model (e.g. --model {}) for its real shape", s.id)});
+  }
+  if (w.origin != ModelOrigin::bare_size && w.shape.max_context > 0 && w.context > w.shape.max_context)
+    out.push_back({"context-exceeds-model", Severity::warning,
+                   fmt::format("--context {} is longer than {}'s maximum of {} tokens", w.context, w.shape.name,
+                               w.shape.max_context),
+                   fmt::format("use --context {} or less", w.shape.max_context)});
+  return out;
+}
+
+std::string reason_for(const Workload& w, const Candidate& pick, const Candidate* runner_up) {
+  const std::string what = fmt::format("{}{}", pick.count > 1 ? fmt::format("{} x ", pick.count) : "", pick.gpu->name);
+  std::string reason = fmt::format(
+      "{} is the cheapest for this job among GPUs that fit and run {} natively: {} for {} requests in {} "
+      "({}/hr), using {} of {} per GPU",
+      what, to_string(w.precision), format_usd(pick.cost.job_usd.expected), w.requests,
+      format_duration(pick.performance.job_s.expected), format_usd(pick.cost.usd_per_hour),
+      format_gb(pick.memory.total_bytes), format_gb(pick.memory.usable_bytes));
+  if (runner_up)
+    reason += fmt::format("; runner-up {}{} costs {} ({})",
+                          runner_up->count > 1 ? fmt::format("{} x ", runner_up->count) : "", runner_up->gpu->name,
+                          format_usd(runner_up->cost.job_usd.expected), format_duration(runner_up->performance.job_s.expected));
+  return reason + ".";
+}
+
+} // namespace
+
+std::string_view to_string(Severity s) {
+  switch (s) {
+  case Severity::info: return "info";
+  case Severity::warning: return "warning";
+  case Severity::error: return "error";
+  }
+  return "?";
+}
+
+Candidate evaluate(const Workload& workload, const Gpu& gpu, int count, const Assumptions& assumptions,
+                   std::string_view provider) {
+  Candidate c;
+  c.gpu = &gpu;
+  c.count = count;
+  c.precision = decide_precision(workload, gpu);
+  c.memory = estimate_memory(workload, c.precision, gpu, count, assumptions);
+  c.performance = estimate_performance(workload, c.precision, gpu, count, assumptions);
+  c.cost = estimate_cost(workload, c.performance, gpu, count, provider);
+  apply_rules(workload, c, assumptions);
+  return c;
+}
+
+Advice advise(const Workload& workload, const GpuCatalog& catalog, const Assumptions& assumptions,
+              const AdviseOptions& options) {
+  if (options.count < 1 || options.count > 4096)
+    throw InputError(fmt::format("invalid --count {}: must be between 1 and 4096", options.count));
+  std::vector<const Gpu*> gpus;
+  if (options.gpus.empty()) {
+    for (const auto& gpu : catalog.gpus()) gpus.push_back(&gpu);
+  } else {
+    for (const auto& name : options.gpus) {
+      const Gpu* gpu = &catalog.find(name);
+      if (std::find(gpus.begin(), gpus.end(), gpu) == gpus.end()) gpus.push_back(gpu);
+    }
+  }
+  if (!options.provider.empty()) {
+    bool known = false;
+    for (const auto& gpu : catalog.gpus())
+      for (const auto& price : gpu.prices) known = known || normalize_name(price.provider) == normalize_name(options.provider);
+    if (!known) throw InputError(fmt::format("unknown --provider '{}': no GPU in the catalog has a price from it", options.provider));
+  }
+
+  Advice advice;
+  advice.workload = workload;
+  advice.catalog_date = catalog.catalog_date();
+  advice.assumptions = &assumptions;
+  advice.findings = workload_findings(workload);
+  for (const Gpu* gpu : gpus) advice.candidates.push_back(evaluate(workload, *gpu, options.count, assumptions, options.provider));
+
+  // Eligible first, by job cost then time; then the rest, fitting ones before the others.
+  auto job_cost = [](const Candidate& c) { return c.cost.priced ? c.cost.job_usd.expected : INFINITY; };
+  std::stable_sort(advice.candidates.begin(), advice.candidates.end(), [&](const Candidate& a, const Candidate& b) {
+    if (a.eligible != b.eligible) return a.eligible;
+    if (a.memory.fits() != b.memory.fits()) return a.memory.fits();
+    if (job_cost(a) != job_cost(b)) return job_cost(a) < job_cost(b);
+    return a.performance.job_s.expected < b.performance.job_s.expected;
+  });
+  // Near-ties in cost go to the faster candidate (one pass, so the order stays well defined).
+  for (std::size_t i = 0; i + 1 < advice.candidates.size(); ++i) {
+    auto& a = advice.candidates[i];
+    auto& b = advice.candidates[i + 1];
+    if (a.eligible && b.eligible && job_cost(b) - job_cost(a) <= k_cost_tie * job_cost(b) &&
+        b.performance.job_s.expected < a.performance.job_s.expected)
+      std::swap(a, b);
+  }
+  auto& rec = advice.recommendation;
+  if (!advice.candidates.empty() && advice.candidates[0].eligible) {
+    rec.pick = 0;
+    if (advice.candidates.size() > 1 && advice.candidates[1].eligible) rec.runner_up = 1;
+    rec.reason = reason_for(workload, advice.candidates[0], rec.runner_up ? &advice.candidates[1] : nullptr);
+  } else {
+    rec.reason = advice.candidates.empty() ? "no candidate GPUs"
+                                           : "no candidate fits and runs the requested precision natively; see the "
+                                             "findings of each GPU";
+  }
+  return advice;
+}
+
+} // namespace gpuadvise

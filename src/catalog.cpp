@@ -1,0 +1,246 @@
+#include "json_fields.hpp"
+
+#include <gpuadvise/catalog.hpp>
+#include <gpuadvise/embedded.hpp>
+#include <gpuadvise/units.hpp>
+
+#include <algorithm>
+#include <set>
+
+namespace gpuadvise {
+namespace {
+
+using detail::Fields;
+
+constexpr double k_mib = 1024.0 * 1024.0;
+
+const std::set<std::string> k_architectures = {"volta", "turing", "ampere", "ada", "hopper", "blackwell"};
+
+/// Reads one GPU entry into a Gpu; every failure names origin, index, id and field.
+Gpu read_gpu(const nlohmann::json& entry, const std::string& where) {
+  Fields f(entry, where);
+  Gpu gpu;
+  gpu.id = f.string("id");
+  if (gpu.id.empty() || normalize_name(gpu.id).empty()) f.fail("id", "must not be empty");
+  const Fields g(entry, fmt::format("{} (id '{}')", where, gpu.id));
+  gpu.name = g.string("name");
+  if (const auto* aliases = g.array("aliases"))
+    for (const auto& alias : *aliases) {
+      if (!alias.is_string()) g.fail("aliases", "every alias must be a string");
+      gpu.aliases.push_back(alias.get<std::string>());
+    }
+  gpu.architecture = g.string("architecture");
+  if (!k_architectures.count(gpu.architecture))
+    g.fail("architecture", fmt::format("'{}' is not one of volta, turing, ampere, ada, hopper, blackwell",
+                                       gpu.architecture));
+  std::string source;
+  gpu.compute_capability = g.sourced("compute_capability", &source, 1, 20);
+  gpu.sources["compute_capability"] = source;
+  gpu.memory_type = g.string_or("memory_type", "");
+  gpu.memory_bytes = g.sourced("memory_gb", &source, 0.001, 1e6) * 1e9;
+  gpu.sources["memory_gb"] = source;
+  if (g.has("memory_allocatable_mib")) {
+    gpu.allocatable_bytes = g.sourced("memory_allocatable_mib", &source, 1, 1e9) * k_mib;
+    gpu.allocatable_measured = true;
+    gpu.sources["memory_allocatable_mib"] = source;
+  } else {
+    gpu.allocatable_bytes = gpu.memory_bytes;
+  }
+  gpu.bandwidth_bytes_per_s = g.sourced("memory_bandwidth_gb_per_s", &source, 1e-3, 1e6) * 1e9;
+  gpu.sources["memory_bandwidth_gb_per_s"] = source;
+
+  const auto* tflops = g.object("dense_tflops");
+  if (!tflops) g.fail("dense_tflops", "missing (expected an object of dense TFLOPS per precision)");
+  const Fields t(*tflops, g.where() + ": field 'dense_tflops'");
+  for (auto it = tflops->begin(); it != tflops->end(); ++it) {
+    static const std::set<std::string> known = {"fp32", "tf32", "fp16", "bf16", "fp8", "int8", "int4"};
+    if (!known.count(it.key())) t.fail(it.key(), "unknown precision (expected fp32, tf32, fp16, bf16, fp8, int8, int4)");
+    const double value = t.sourced(it.key(), &source, 0, 1e6) * 1e12;
+    gpu.sources["dense_tflops." + it.key()] = source;
+    if (it.key() == "tf32") continue; // recorded for the table; fp32 inference does not use TF32 by default
+    gpu.dense_flops[parse_precision(it.key())] = value;
+  }
+  if (gpu.peak_flops(Precision::fp16) <= 0) t.fail("fp16", "missing or zero (every supported GPU has fp16 tensor throughput)");
+
+  gpu.fp8_support = g.boolean("fp8_support");
+  gpu.bf16_support = g.boolean("bf16_support");
+  if (gpu.fp8_support && gpu.peak_flops(Precision::fp8) <= 0)
+    t.fail("fp8", "fp8_support is true but the fp8 throughput is missing or zero");
+  if (!gpu.fp8_support && gpu.peak_flops(Precision::fp8) > 0)
+    t.fail("fp8", "fp8_support is false but an fp8 throughput is given");
+  if (gpu.bf16_support && gpu.peak_flops(Precision::bf16) <= 0)
+    t.fail("bf16", "bf16_support is true but the bf16 throughput is missing or zero");
+
+  gpu.tdp_watts = g.sourced("tdp_watts", &source, 1, 1e5);
+  gpu.sources["tdp_watts"] = source;
+  gpu.form_factor = g.string_or("form_factor", "");
+  if (const auto* pcie = g.object("pcie")) {
+    const Fields p(*pcie, g.where() + ": field 'pcie'");
+    gpu.pcie_generation = static_cast<int>(p.integer("generation", 1, 9));
+    gpu.pcie_lanes = static_cast<int>(p.integer("lanes", 1, 32));
+    gpu.pcie_bandwidth_bytes_per_s = p.sourced("bandwidth_gb_per_s", &source, 0.1, 1e5) * 1e9;
+    gpu.sources["pcie.bandwidth_gb_per_s"] = source;
+  }
+  if (!entry.contains("nvlink")) g.fail("nvlink", "missing (expected null for PCIe-only, or an object)");
+  if (const auto* nvlink = g.object("nvlink")) {
+    const Fields n(*nvlink, g.where() + ": field 'nvlink'");
+    gpu.has_nvlink = true;
+    gpu.nvlink_generation = static_cast<int>(n.integer_or("generation", 0, 0, 9));
+    gpu.nvlink_bandwidth_bytes_per_s = n.sourced("bandwidth_gb_per_s", &source, 0.1, 1e5) * 1e9;
+    gpu.sources["nvlink.bandwidth_gb_per_s"] = source;
+  }
+  if (const auto* notes = g.array("notes"))
+    for (const auto& note : *notes)
+      if (note.is_string()) gpu.notes.push_back(note.get<std::string>());
+
+  const auto* prices = g.array("prices");
+  if (!prices) g.fail("prices", "missing (expected an array of provider prices)");
+  for (std::size_t i = 0; i < prices->size(); ++i) {
+    const Fields p((*prices)[i], fmt::format("{}: prices[{}]", g.where(), i));
+    Price price;
+    price.provider = p.string("provider");
+    price.provider_name = p.string_or("provider_name", price.provider);
+    price.tier = p.string_or("tier", "on-demand");
+    if (price.tier != "on-demand" && price.tier != "marketplace" && price.tier != "spot")
+      p.fail("tier", fmt::format("'{}' is not on-demand, marketplace or spot", price.tier));
+    price.usd_per_hour = p.number("usd_per_hour", 0.0001, 10000);
+    price.date = p.string("date");
+    price.source = p.string_or("source", "");
+    gpu.prices.push_back(std::move(price));
+  }
+  return gpu;
+}
+
+/// Key under which price entries merge: the same provider and tier replace each other.
+std::string price_key(const nlohmann::json& price) {
+  const auto provider = price.value("provider", std::string());
+  const auto tier = price.value("tier", std::string("on-demand"));
+  return provider + "/" + tier;
+}
+
+} // namespace
+
+double Gpu::peak_flops(Precision p) const {
+  auto it = dense_flops.find(p);
+  return it == dense_flops.end() ? 0 : it->second;
+}
+
+const Price* Gpu::price(std::string_view provider) const {
+  const Price* best = nullptr;
+  for (const auto& p : prices) {
+    // Spot prices are never a default; marketplace offers only when their provider is asked for.
+    if (p.tier == "spot" || (provider.empty() && p.tier != "on-demand")) continue;
+    if (!provider.empty() && normalize_name(p.provider) != normalize_name(provider)) continue;
+    if (!best || p.usd_per_hour < best->usd_per_hour) best = &p;
+  }
+  return best;
+}
+
+GpuCatalog GpuCatalog::from_json(std::string_view text, std::string_view origin) {
+  const auto doc = detail::parse_json(text, origin);
+  const Fields top(doc, std::string(origin));
+  GpuCatalog catalog;
+  catalog.m_date = top.string_or("catalog_date", "");
+  const auto* gpus = top.array("gpus");
+  if (!gpus) top.fail("gpus", "missing (expected an array of GPUs)");
+  for (const auto& entry : *gpus) catalog.m_entries.push_back({entry, std::string(origin)});
+  catalog.rebuild();
+  return catalog;
+}
+
+GpuCatalog GpuCatalog::embedded() { return from_json(embedded_gpus_json(), "data/gpus.json (embedded)"); }
+
+void GpuCatalog::merge_json(std::string_view text, std::string_view origin) {
+  const auto doc = detail::parse_json(text, origin);
+  const Fields top(doc, std::string(origin));
+  const auto* gpus = top.array("gpus");
+  if (!gpus) top.fail("gpus", "missing (expected an array of GPUs)");
+  for (std::size_t i = 0; i < gpus->size(); ++i) {
+    const Fields f((*gpus)[i], fmt::format("{}: gpus[{}]", origin, i));
+    const std::string id = f.string("id");
+    auto existing = std::find_if(m_entries.begin(), m_entries.end(),
+                                 [&](const Entry& e) { return e.json.value("id", "") == id; });
+    if (existing == m_entries.end()) {
+      m_entries.push_back({(*gpus)[i], fmt::format("{}: gpus[{}]", origin, i)});
+      continue;
+    }
+    // Prices merge by provider and tier; every other field merges as JSON objects do.
+    nlohmann::json patch = (*gpus)[i];
+    nlohmann::json prices = existing->json.value("prices", nlohmann::json::array());
+    if (patch.contains("prices")) {
+      if (!patch["prices"].is_array()) f.fail("prices", "expected an array");
+      for (const auto& price : patch["prices"]) {
+        if (!price.is_object()) f.fail("prices", "every price must be an object");
+        auto same = std::find_if(prices.begin(), prices.end(),
+                                 [&](const nlohmann::json& p) { return price_key(p) == price_key(price); });
+        if (same != prices.end()) *same = price;
+        else prices.push_back(price);
+      }
+      patch.erase("prices");
+    }
+    detail::merge_objects(existing->json, patch);
+    existing->json["prices"] = prices;
+    existing->origin += fmt::format(" + {}: gpus[{}]", origin, i);
+  }
+  rebuild();
+}
+
+void GpuCatalog::rebuild() {
+  std::vector<Gpu> gpus;
+  std::set<std::string> ids;
+  for (std::size_t i = 0; i < m_entries.size(); ++i) {
+    const auto& entry = m_entries[i];
+    const std::string where =
+        entry.origin.find(": gpus[") == std::string::npos ? fmt::format("{}: gpus[{}]", entry.origin, i) : entry.origin;
+    Gpu gpu = read_gpu(entry.json, where);
+    if (!ids.insert(normalize_name(gpu.id)).second)
+      throw CatalogError(fmt::format("{}: field 'id': duplicate GPU id '{}'", where, gpu.id));
+    gpus.push_back(std::move(gpu));
+  }
+  m_gpus = std::move(gpus);
+}
+
+const Gpu& GpuCatalog::find(std::string_view name) const {
+  const std::string wanted = normalize_name(name);
+  if (wanted.empty()) throw InputError(fmt::format("unknown GPU '{}'", name));
+  std::vector<const Gpu*> exact;
+  for (const auto& gpu : m_gpus) {
+    bool match = normalize_name(gpu.id) == wanted || normalize_name(gpu.name) == wanted;
+    for (const auto& alias : gpu.aliases) match = match || normalize_name(alias) == wanted;
+    // "NVIDIA L40" and "l40" name the same card.
+    match = match || "nvidia" + wanted == normalize_name(gpu.name);
+    if (match) exact.push_back(&gpu);
+  }
+  if (exact.size() == 1) return *exact.front();
+  // Otherwise an unambiguous prefix of an id or alias ("h100-sxm" for "h100-sxm5").
+  std::vector<const Gpu*> prefix;
+  for (const auto& gpu : m_gpus) {
+    std::vector<std::string> names = {normalize_name(gpu.id), normalize_name(gpu.name)};
+    for (const auto& alias : gpu.aliases) names.push_back(normalize_name(alias));
+    for (const auto& n : names) {
+      const std::string stripped = n.rfind("nvidia", 0) == 0 ? n.substr(6) : n;
+      if (n.rfind(wanted, 0) == 0 || stripped.rfind(wanted, 0) == 0) {
+        prefix.push_back(&gpu);
+        break;
+      }
+    }
+  }
+  if (prefix.size() == 1) return *prefix.front();
+  std::vector<std::string> close;
+  if (prefix.size() > 1) {
+    for (const auto* gpu : prefix) close.push_back(gpu->id);
+    throw InputError(fmt::format("ambiguous GPU '{}': it matches {}", name, fmt::join(close, ", ")));
+  }
+  std::vector<std::pair<std::size_t, std::string>> ranked;
+  for (const auto& gpu : m_gpus) {
+    std::size_t best = edit_distance(wanted, normalize_name(gpu.id));
+    for (const auto& alias : gpu.aliases) best = std::min(best, edit_distance(wanted, normalize_name(alias)));
+    ranked.emplace_back(best, gpu.id);
+  }
+  std::sort(ranked.begin(), ranked.end());
+  for (std::size_t i = 0; i < ranked.size() && i < 3; ++i) close.push_back(ranked[i].second);
+  throw InputError(fmt::format("unknown GPU '{}': did you mean {}? (`gpuadvise gpus` lists the catalog)", name,
+                               fmt::join(close, ", ")));
+}
+
+} // namespace gpuadvise

@@ -1,0 +1,246 @@
+#include <gpuadvise/estimate.hpp>
+
+#include <algorithm>
+#include <cmath>
+
+namespace gpuadvise {
+namespace {
+
+/// Bytes of the activation workspace per token in flight: residual, normed input, q/k/v, MLP
+/// gate/up/act (the widest tensors alive at once in one layer; see docs/formulas.md).
+double activation_elements_per_token(const ModelShape& s) {
+  const double mlp_width =
+      s.moe ? static_cast<double>(s.moe->experts_per_token + s.moe->num_shared_experts) * s.moe->expert_intermediate_size
+            : s.intermediate_size;
+  const double qkv = static_cast<double>(s.num_attention_heads + 2 * s.num_kv_heads) * s.head_dim;
+  return 4.0 * s.hidden_size + qkv + 3.0 * mlp_width;
+}
+
+/// Fraction of the MoE expert weights read when `tokens` tokens each pick top-k of E experts
+/// (uniform routing): 1 - (1 - k/E)^tokens per layer.
+double expert_fraction_touched(const MoeShape& e, double tokens) {
+  return 1.0 - std::pow(1.0 - static_cast<double>(e.experts_per_token) / e.num_experts, tokens);
+}
+
+/// Routed-expert parameters (all MoE layers), which a step reads only when routed to.
+double routed_expert_params(const ModelShape& s, double params_total) {
+  if (!s.moe) return 0;
+  const auto& e = *s.moe;
+  const double matrices = s.gated_mlp ? 3.0 : 2.0;
+  const double per_layer = e.num_experts * matrices * s.hidden_size * static_cast<double>(e.expert_intermediate_size);
+  return std::min(params_total, per_layer * (s.num_layers - e.first_dense_layers));
+}
+
+/// Weight bytes one forward pass over `tokens` tokens reads: every weight but the input embedding
+/// table (a lookup of a few rows), with only the routed experts of a MoE model.
+double weight_bytes_read(const Workload& w, Precision p, const Assumptions& a, double tokens) {
+  const double all = weight_bytes(w, p, a.int4_group_size);
+  const double embedding_bpp = p == Precision::fp32 ? 4 : 2;
+  const double lookup = w.shape.tie_word_embeddings ? 0 : w.params_embedding / 2 * embedding_bpp;
+  double skipped = 0;
+  if (w.shape.moe) {
+    const double experts = routed_expert_params(w.shape, w.params_total) * weight_bytes_per_param(p, a.int4_group_size);
+    skipped = experts * (1.0 - expert_fraction_touched(*w.shape.moe, tokens));
+  }
+  return std::max(0.0, all - lookup - skipped);
+}
+
+/// Parameters that take part in a matmul per token: active weights minus the input lookup table.
+double matmul_params(const Workload& w) {
+  const double lookup = w.shape.tie_word_embeddings ? 0 : w.params_embedding / 2;
+  return std::max(0.0, w.params_active - lookup);
+}
+
+/// The link tensor-parallel all-reduces cross (one direction), and its per-message latency.
+struct Link {
+  double bytes_per_s = 0;
+  double latency_s = 0;
+};
+
+Link tp_link(const Gpu& gpu, int count) {
+  // An NVLink bridge joins pairs of PCIe cards; SXM boards join up to 8. Beyond that, PCIe.
+  const bool bridge_only = gpu.form_factor.find("SXM") == std::string::npos;
+  if (gpu.has_nvlink && (!bridge_only || count <= 2)) return {gpu.nvlink_bandwidth_bytes_per_s / 2, 8e-6};
+  const double pcie = gpu.pcie_bandwidth_bytes_per_s > 0 ? gpu.pcie_bandwidth_bytes_per_s : 64e9;
+  return {pcie / 2, 20e-6};
+}
+
+/// Ring all-reduce time for `bytes` across `count` GPUs: latency + 2 (n-1)/n x bytes / link.
+double allreduce_s(const Link& link, int count, double bytes) {
+  if (count <= 1) return 0;
+  return link.latency_s + 2.0 * (count - 1) / count * bytes / link.bytes_per_s;
+}
+
+/// Time of one forward pass over `tokens` new tokens, each attending to `attended` positions (all
+/// layers summed), on `count` GPUs: the larger of the compute and memory bounds, plus overheads.
+struct Pass {
+  double flops = 0;
+  double bytes = 0;
+  double fixed_s = 0;   ///< launches, scheduling and all-reduces (same in every case)
+};
+
+Span pass_time(const Pass& pass, double peak_flops, double bandwidth, const Range& compute, const Range& memory,
+               bool* compute_bound) {
+  auto time_at = [&](double compute_fraction, double memory_fraction) {
+    const double t_compute = pass.flops / (peak_flops * compute_fraction);
+    const double t_memory = pass.bytes / (bandwidth * memory_fraction);
+    return std::max(t_compute, t_memory) + pass.fixed_s;
+  };
+  if (compute_bound) *compute_bound = pass.flops / (peak_flops * compute.expected) > pass.bytes / (bandwidth * memory.expected);
+  return {time_at(compute.high, memory.high), time_at(compute.expected, memory.expected), time_at(compute.low, memory.low)};
+}
+
+Span scale(const Span& s, double factor) { return {s.low * factor, s.expected * factor, s.high * factor}; }
+Span add(const Span& a, const Span& b) { return {a.low + b.low, a.expected + b.expected, a.high + b.high}; }
+/// Rate = amount / time: the range flips (short time -> high rate).
+Span rate(double amount, const Span& time) { return {amount / time.high, amount / time.expected, amount / time.low}; }
+
+} // namespace
+
+bool supports_natively(const Gpu& gpu, Precision p) {
+  switch (p) {
+  case Precision::fp32:
+  case Precision::fp16: return true;
+  case Precision::bf16: return gpu.bf16_support;
+  case Precision::fp8: return gpu.fp8_support;
+  case Precision::int8: return gpu.peak_flops(Precision::int8) > 0;
+  case Precision::int4: return gpu.compute_capability >= 7.5;
+  }
+  return false;
+}
+
+Precision nearest_supported(const Gpu& gpu, Precision p) {
+  if (supports_natively(gpu, p)) return p;
+  if (p == Precision::fp8 && supports_natively(gpu, Precision::int8)) return Precision::int8;
+  return Precision::fp16;
+}
+
+PrecisionDecision decide_precision(const Workload& w, const Gpu& gpu) {
+  PrecisionDecision d;
+  d.requested = w.precision;
+  d.native = supports_natively(gpu, w.precision);
+  d.effective = nearest_supported(gpu, w.precision);
+  // vLLM's kv_cache_dtype "auto" keeps the KV cache in the 16-bit model dtype.
+  d.kv_requested = w.kv_precision_given ? w.kv_precision
+                                        : (w.precision == Precision::fp32 ? Precision::fp32
+                                           : w.precision == Precision::bf16 ? Precision::bf16 : Precision::fp16);
+  if (!w.kv_precision_given && d.kv_requested == Precision::bf16 && !gpu.bf16_support) d.kv_requested = Precision::fp16;
+  // An fp8 KV cache is stored as fp8 on any GPU (vLLM converts in its attention kernels); it is
+  // native only with FP8 tensor cores. A bf16 KV cache without bf16 support falls back to fp16.
+  d.kv_native = d.kv_requested == Precision::fp8 ? gpu.fp8_support : supports_natively(gpu, d.kv_requested);
+  d.kv_effective = d.kv_requested == Precision::bf16 && !gpu.bf16_support ? Precision::fp16 : d.kv_requested;
+  return d;
+}
+
+double weight_bytes(const Workload& w, Precision p, int int4_group_size) {
+  // Quantized formats keep the embedding table and LM head in 16-bit (AWQ, GPTQ, vLLM fp8).
+  const double embedding_bpp = p == Precision::fp32 ? 4 : 2;
+  return (w.params_total - w.params_embedding) * weight_bytes_per_param(p, int4_group_size) +
+         w.params_embedding * embedding_bpp;
+}
+
+MemoryEstimate estimate_memory(const Workload& w, const PrecisionDecision& p, const Gpu& gpu, int count,
+                               const Assumptions& a) {
+  MemoryEstimate m;
+  const double n = count;
+  m.weights_bytes = weight_bytes(w, p.effective, a.int4_group_size) / n;
+  // Tensor parallel splits KV heads across GPUs; with more GPUs than KV heads each keeps a copy.
+  const double kv_split = std::min<double>(n, w.shape.mla ? 1 : w.shape.num_kv_heads);
+  m.kv_cache_bytes = static_cast<double>(w.batch) *
+                     kv_cache_bytes_per_sequence(w.shape, static_cast<double>(w.context), kv_bytes_per_element(p.kv_effective)) /
+                     kv_split;
+  const double tokens_in_flight = std::min(static_cast<double>(w.batch) * static_cast<double>(w.context), a.max_batched_tokens);
+  const double act_bytes = activation_bytes_per_element(p.effective);
+  const double logits = static_cast<double>(std::min<std::int64_t>(w.batch, 256)) * w.shape.vocab_size * 4.0; // fp32 logits
+  m.activation_bytes = (tokens_in_flight * activation_elements_per_token(w.shape) * act_bytes + logits) / n;
+  m.overhead_bytes = a.runtime_overhead_bytes;
+  m.total_bytes = m.weights_bytes + m.kv_cache_bytes + m.activation_bytes + m.overhead_bytes;
+  m.allocatable_bytes = gpu.allocatable_bytes;
+  m.usable_bytes = w.memory_utilization * gpu.allocatable_bytes;
+  return m;
+}
+
+PerfEstimate estimate_performance(const Workload& w, const PrecisionDecision& p, const Gpu& gpu, int count,
+                                  const Assumptions& a) {
+  PerfEstimate r;
+  const Precision compute = compute_format(p.effective);
+  const double peak = gpu.peak_flops(compute) * count;
+  const double bandwidth = gpu.bandwidth_bytes_per_s * count;
+  const Range& bw_eff = a.fraction("bandwidth", gpu.architecture, p.effective);
+  const Range& fl_eff = a.fraction("compute", gpu.architecture, compute);
+  const Link link = tp_link(gpu, count);
+  const double act_bytes = activation_bytes_per_element(p.effective);
+  const double kv_bpe = kv_bytes_per_element(p.kv_effective);
+  const double per_layer_fixed = a.layer_overhead_s * w.shape.num_layers;
+  const double attn_flops = attention_flops_per_context_token(w.shape);
+  const double input = static_cast<double>(w.input_tokens);
+  const double output = static_cast<double>(w.output_tokens);
+
+  // Prefill of `sequences` prompts: chunks of at most max_batched_tokens tokens.
+  auto prefill = [&](double sequences) {
+    const double tokens = sequences * input;
+    const double chunks = std::ceil(tokens / a.max_batched_tokens);
+    const double chunk_tokens = tokens / chunks;
+    Pass pass;
+    // Causal attention: a prompt of s tokens attends on average to s/2 earlier positions.
+    pass.flops = tokens * (2.0 * matmul_params(w) + attn_flops * attended_tokens_all_layers(w.shape, input / 2));
+    pass.bytes = chunks * weight_bytes_read(w, p.effective, a, chunk_tokens);
+    pass.fixed_s = chunks * (a.step_overhead_s + per_layer_fixed +
+                             2.0 * w.shape.num_layers * allreduce_s(link, count, chunk_tokens * w.shape.hidden_size * act_bytes));
+    return pass_time(pass, peak, bandwidth, fl_eff, bw_eff, nullptr);
+  };
+  // One decode step for `sequences` sequences at mean position input + output/2.
+  auto decode_step = [&](double sequences, bool* bound, Pass* out) {
+    const double position = input + output / 2;
+    Pass pass;
+    pass.flops = sequences * (2.0 * matmul_params(w) + attn_flops * attended_tokens_all_layers(w.shape, position));
+    pass.bytes = weight_bytes_read(w, p.effective, a, sequences) +
+                 sequences * kv_cache_bytes_per_sequence(w.shape, position, kv_bpe);
+    const double comm = 2.0 * w.shape.num_layers * allreduce_s(link, count, sequences * w.shape.hidden_size * act_bytes);
+    pass.fixed_s = a.step_overhead_s + per_layer_fixed + comm;
+    if (out) *out = pass;
+    return pass_time(pass, peak, bandwidth, fl_eff, bw_eff, bound);
+  };
+
+  const double batch = static_cast<double>(w.batch);
+  Pass step;
+  r.decode_step_s = decode_step(batch, &r.decode_compute_bound, &step);
+  r.decode_bytes_per_step = step.bytes;
+  r.decode_flops_per_step = step.flops;
+  r.communication_s_per_step = step.fixed_s - a.step_overhead_s - per_layer_fixed;
+  r.decode_tokens_per_s = rate(batch, r.decode_step_s);
+  r.decode_tokens_per_s_per_sequence = rate(1, r.decode_step_s);
+  const Span batch_prefill = prefill(batch);
+  r.prefill_tokens_per_s = rate(batch * input, batch_prefill);
+  r.prefill_flops_per_token = 2.0 * matmul_params(w) + attn_flops * attended_tokens_all_layers(w.shape, input / 2);
+  r.time_to_first_token_s = add(batch_prefill, r.decode_step_s);
+
+  // The job runs in waves of `batch` requests; the last wave holds the remainder.
+  const double requests = static_cast<double>(w.requests);
+  const double full_waves = std::floor(requests / batch);
+  const double remainder = requests - full_waves * batch;
+  r.prefill_job_s = scale(batch_prefill, full_waves);
+  r.decode_job_s = scale(r.decode_step_s, full_waves * output);
+  if (remainder > 0) {
+    r.prefill_job_s = add(r.prefill_job_s, prefill(remainder));
+    r.decode_job_s = add(r.decode_job_s, scale(decode_step(remainder, nullptr, nullptr), output));
+  }
+  r.job_s = add(r.prefill_job_s, r.decode_job_s);
+  return r;
+}
+
+CostEstimate estimate_cost(const Workload& w, const PerfEstimate& perf, const Gpu& gpu, int count,
+                           std::string_view provider) {
+  CostEstimate c;
+  const Price* price = gpu.price(provider);
+  if (!price) return c;
+  c.priced = true;
+  c.price = *price;
+  c.usd_per_hour = price->usd_per_hour * count;
+  c.job_usd = scale(perf.job_s, c.usd_per_hour / 3600.0);
+  const double million_tokens = static_cast<double>(w.requests) * static_cast<double>(w.output_tokens) / 1e6;
+  c.usd_per_million_tokens = scale(c.job_usd, 1.0 / million_tokens);
+  return c;
+}
+
+} // namespace gpuadvise

@@ -1,0 +1,117 @@
+// gpuadvise: the command line. It parses options into plain structs, calls the library, and prints.
+#include <gpuadvise/advisor.hpp>
+#include <gpuadvise/assumptions.hpp>
+#include <gpuadvise/catalog.hpp>
+#include <gpuadvise/error.hpp>
+#include <gpuadvise/files.hpp>
+#include <gpuadvise/model.hpp>
+#include <gpuadvise/report.hpp>
+#include <gpuadvise/units.hpp>
+#include <gpuadvise/workload.hpp>
+
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+
+#include <cstdlib>
+#include <iostream>
+#include <optional>
+#include <unistd.h>
+
+namespace {
+
+using namespace gpuadvise;
+
+/// Options of the default command (advise).
+struct AdviseCli {
+  WorkloadRequest workload;
+  std::string kv_precision, context, input_tokens, requests, tokens;
+  std::vector<std::string> gpus;
+  std::string count = "1";
+  std::string provider;
+  std::vector<std::string> catalogs;
+  std::vector<std::string> models_catalogs;
+  std::string calibration;
+  bool json = false;
+  bool no_color = false;
+};
+
+void setup_advise(CLI::App& app, AdviseCli& o) {
+  app.add_option("--model,-m", o.workload.model, "Model: a size (13B, 7b, 350M, 1.5T, 13e9) or a preset (llama-2-13b)");
+  app.add_option("--precision,-p", o.workload.precision, "Weights and compute: fp32|fp16|bf16|fp8|int8|int4 (default fp16)");
+  app.add_option("--kv-precision", o.kv_precision, "KV cache: fp16|bf16|fp8|int8 (default: the 16-bit compute dtype)");
+  app.add_option("--batch,-b", o.workload.batch, "Concurrent sequences (default 1)");
+  app.add_option("--context,-c", o.context, "Tokens per sequence held in the KV cache: 4096, 4k, 128k (default 4096)");
+  app.add_option("--input-tokens", o.input_tokens, "Prompt tokens per request (default: context - output tokens)");
+  app.add_option("--output-tokens", o.workload.output_tokens, "Generated tokens per request (default 256)");
+  app.add_option("--requests", o.requests, "Requests in the job (default 1000)");
+  app.add_option("--tokens", o.tokens, "Total generated tokens in the job (instead of --requests)");
+  app.add_option("--memory-utilization", o.workload.memory_utilization,
+                 "Fraction of GPU memory the runtime may use, as vLLM's gpu_memory_utilization (default 0.90)");
+  app.add_option("--gpu,-g", o.gpus, "Candidate GPU (repeatable): id or alias such as l40, A6000, 'H100 SXM'");
+  app.add_option("--count,-n", o.count, "GPUs per candidate, split by tensor parallelism (default 1)");
+  app.add_option("--provider", o.provider, "Price provider (default: the cheapest on-demand price per GPU)");
+  app.add_option("--catalog", o.catalogs, "Extra GPU catalog JSON merged over the built-in one (repeatable)");
+  app.add_option("--models-catalog", o.models_catalogs, "Extra model catalog JSON (repeatable)");
+  app.add_option("--calibration", o.calibration, "JSON with measured efficiency fractions replacing the defaults");
+  app.add_flag("--json", o.json, "Print the result as JSON (schema in docs/json.md)");
+  app.add_flag("--no-color", o.no_color, "Never colour the output (NO_COLOR is also respected)");
+}
+
+/// Runs the advisor; returns the exit code (0 recommendation, 1 none).
+int run_advise(AdviseCli& o) {
+  auto catalog = GpuCatalog::embedded();
+  for (const auto& path : o.catalogs) catalog.merge_json(read_text_file(path, "catalog"), path);
+  auto models = ModelCatalog::embedded();
+  for (const auto& path : o.models_catalogs) models.merge_json(read_text_file(path, "models catalog"), path);
+  auto assumptions = Assumptions::embedded();
+  if (!o.calibration.empty()) assumptions.merge_json(read_text_file(o.calibration, "calibration file"), o.calibration);
+
+  auto& request = o.workload;
+  if (!o.kv_precision.empty()) request.kv_precision = o.kv_precision;
+  if (!o.context.empty()) request.context = o.context;
+  if (!o.input_tokens.empty()) request.input_tokens = o.input_tokens;
+  if (!o.requests.empty()) request.requests = o.requests;
+  if (!o.tokens.empty()) request.tokens = o.tokens;
+  const Workload workload = build_workload(request, models);
+
+  AdviseOptions options;
+  options.gpus = o.gpus;
+  options.count = static_cast<int>(parse_positive_int(o.count, "--count", 4096));
+  options.provider = o.provider;
+  const Advice advice = advise(workload, catalog, assumptions, options);
+
+  if (o.json) {
+    std::cout << to_json(advice).dump(2) << "\n";
+  } else {
+    TextOptions text;
+    text.color = !o.no_color && std::getenv("NO_COLOR") == nullptr && isatty(STDOUT_FILENO);
+    write_text(std::cout, advice, text);
+  }
+  return advice.recommendation.pick ? 0 : 1;
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"gpuadvise: which GPU should run this model, will it fit, how fast, and what will it cost?"};
+  app.set_version_flag("--version", std::string("gpuadvise ") + gpuadvise::k_version);
+  AdviseCli advise_cli;
+  setup_advise(app, advise_cli);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::Success& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    std::cerr << "gpuadvise: error: " << e.what() << "\n";
+    return 2;
+  }
+  try {
+    return run_advise(advise_cli);
+  } catch (const gpuadvise::Error& e) {
+    std::cerr << "gpuadvise: error: " << e.what() << "\n";
+    return 2;
+  } catch (const std::exception& e) {
+    std::cerr << "gpuadvise: internal error: " << e.what() << "\n";
+    return 3;
+  }
+}

@@ -1,0 +1,65 @@
+#include <gpuadvise/error.hpp>
+#include <gpuadvise/precision.hpp>
+#include <gpuadvise/units.hpp>
+
+#include <fmt/format.h>
+
+namespace gpuadvise {
+
+std::string_view to_string(Precision p) {
+  switch (p) {
+  case Precision::fp32: return "fp32";
+  case Precision::fp16: return "fp16";
+  case Precision::bf16: return "bf16";
+  case Precision::fp8: return "fp8";
+  case Precision::int8: return "int8";
+  case Precision::int4: return "int4";
+  }
+  return "?";
+}
+
+Precision parse_precision(std::string_view text, std::string_view what) {
+  const std::string name = normalize_name(text);
+  if (name == "fp32" || name == "float32" || name == "float") return Precision::fp32;
+  if (name == "fp16" || name == "float16" || name == "half") return Precision::fp16;
+  if (name == "bf16" || name == "bfloat16") return Precision::bf16;
+  if (name == "fp8" || name == "float8" || name == "fp8e4m3" || name == "e4m3") return Precision::fp8;
+  if (name == "int8" || name == "w8a8") return Precision::int8;
+  if (name == "int4" || name == "w4a16") return Precision::int4;
+  throw InputError(fmt::format("unknown {} '{}': expected one of fp32, fp16, bf16, fp8, int8, int4", what, text));
+}
+
+Precision parse_kv_precision(std::string_view text) {
+  const Precision p = parse_precision(text, "KV-cache precision");
+  if (p == Precision::int4)
+    throw InputError(fmt::format("unknown KV-cache precision '{}': expected one of fp16, bf16, fp8, int8, fp32", text));
+  return p;
+}
+
+double weight_bytes_per_param(Precision p, int int4_group_size) {
+  switch (p) {
+  case Precision::fp32: return 4;
+  case Precision::fp16:
+  case Precision::bf16: return 2;
+  case Precision::fp8:
+  case Precision::int8: return 1;
+  case Precision::int4: return 0.5 + 4.0 / int4_group_size; // fp16 scale + fp16 zero per group
+  }
+  return 2;
+}
+
+double kv_bytes_per_element(Precision p) {
+  switch (p) {
+  case Precision::fp32: return 4;
+  case Precision::fp8:
+  case Precision::int8: return 1;
+  case Precision::int4: return 0.5;
+  default: return 2;
+  }
+}
+
+double activation_bytes_per_element(Precision p) { return p == Precision::fp32 ? 4 : 2; }
+
+Precision compute_format(Precision p) { return p == Precision::int4 ? Precision::fp16 : p; }
+
+} // namespace gpuadvise

@@ -1,0 +1,331 @@
+#include <gpuadvise/report.hpp>
+#include <gpuadvise/units.hpp>
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+
+namespace gpuadvise {
+namespace {
+
+using nlohmann::json;
+
+/// Rounds to 6 significant digits so the JSON is stable and readable.
+double tidy(double value) {
+  if (value == 0 || !std::isfinite(value)) return value;
+  const double magnitude = std::pow(10.0, 5 - static_cast<int>(std::floor(std::log10(std::abs(value)))));
+  return std::round(value * magnitude) / magnitude;
+}
+
+json span_range(const Span& s) { return {{"low", tidy(s.low)}, {"high", tidy(s.high)}}; }
+
+json finding_json(const Finding& f) {
+  json j = {{"id", f.id}, {"severity", to_string(f.severity)}, {"message", f.message}};
+  if (!f.hint.empty()) j["hint"] = f.hint;
+  return j;
+}
+
+json shape_json(const ModelShape& s) {
+  json j = {{"layers", s.num_layers},
+            {"hidden_size", s.hidden_size},
+            {"attention_heads", s.num_attention_heads},
+            {"kv_heads", s.num_kv_heads},
+            {"head_dim", s.head_dim},
+            {"intermediate_size", s.intermediate_size},
+            {"vocab_size", s.vocab_size},
+            {"tie_word_embeddings", s.tie_word_embeddings},
+            {"max_context_tokens", s.max_context},
+            {"sliding_window_tokens", s.sliding_window > 0 ? json(s.sliding_window) : json(nullptr)},
+            {"sliding_window_layers", s.sliding_layer_count()}};
+  j["moe"] = s.moe ? json{{"experts", s.moe->num_experts}, {"experts_per_token", s.moe->experts_per_token},
+                          {"shared_experts", s.moe->num_shared_experts}}
+                   : json(nullptr);
+  j["mla"] = s.mla ? json{{"kv_lora_rank", s.mla->kv_lora_rank}, {"qk_rope_head_dim", s.mla->qk_rope_head_dim}}
+                   : json(nullptr);
+  return j;
+}
+
+std::string_view origin_name(ModelOrigin o) {
+  switch (o) {
+  case ModelOrigin::bare_size: return "bare_size";
+  case ModelOrigin::preset: return "preset";
+  case ModelOrigin::config_file: return "config_file";
+  }
+  return "?";
+}
+
+json candidate_json(const Candidate& c) {
+  const auto& m = c.memory;
+  const auto& p = c.performance;
+  json j;
+  j["gpu"] = c.gpu->id;
+  j["gpu_name"] = c.gpu->name;
+  j["count"] = c.count;
+  j["eligible"] = c.eligible;
+  j["fits"] = m.fits();
+  j["memory"] = {{"per_gpu", true},
+                 {"weights_bytes", std::llround(m.weights_bytes)},
+                 {"kv_cache_bytes", std::llround(m.kv_cache_bytes)},
+                 {"activation_bytes", std::llround(m.activation_bytes)},
+                 {"overhead_bytes", std::llround(m.overhead_bytes)},
+                 {"total_bytes", std::llround(m.total_bytes)},
+                 {"usable_bytes", std::llround(m.usable_bytes)},
+                 {"allocatable_bytes", std::llround(m.allocatable_bytes)},
+                 {"headroom_bytes", std::llround(m.usable_bytes - m.total_bytes)}};
+  j["precision"] = {{"requested", to_string(c.precision.requested)},
+                    {"effective", to_string(c.precision.effective)},
+                    {"native", c.precision.native},
+                    {"kv_requested", to_string(c.precision.kv_requested)},
+                    {"kv_effective", to_string(c.precision.kv_effective)},
+                    {"kv_native", c.precision.kv_native}};
+  j["performance"] = {{"decode_tokens_per_s", tidy(p.decode_tokens_per_s.expected)},
+                      {"decode_tokens_per_s_per_sequence", tidy(p.decode_tokens_per_s_per_sequence.expected)},
+                      {"time_per_output_token_s", tidy(p.decode_step_s.expected)},
+                      {"prefill_tokens_per_s", tidy(p.prefill_tokens_per_s.expected)},
+                      {"time_to_first_token_s", tidy(p.time_to_first_token_s.expected)},
+                      {"prefill_seconds", tidy(p.prefill_job_s.expected)},
+                      {"decode_seconds", tidy(p.decode_job_s.expected)},
+                      {"job_seconds", tidy(p.job_s.expected)},
+                      {"decode_bound", p.decode_compute_bound ? "compute" : "memory"},
+                      {"decode_bytes_per_step", tidy(p.decode_bytes_per_step)},
+                      {"decode_flops_per_step", tidy(p.decode_flops_per_step)},
+                      {"communication_s_per_step", tidy(p.communication_s_per_step)},
+                      {"ranges",
+                       {{"decode_tokens_per_s", span_range(p.decode_tokens_per_s)},
+                        {"decode_tokens_per_s_per_sequence", span_range(p.decode_tokens_per_s_per_sequence)},
+                        {"time_per_output_token_s", span_range(p.decode_step_s)},
+                        {"prefill_tokens_per_s", span_range(p.prefill_tokens_per_s)},
+                        {"time_to_first_token_s", span_range(p.time_to_first_token_s)},
+                        {"prefill_seconds", span_range(p.prefill_job_s)},
+                        {"decode_seconds", span_range(p.decode_job_s)},
+                        {"job_seconds", span_range(p.job_s)}}}};
+  if (c.cost.priced) {
+    j["cost"] = {{"usd_per_hour", tidy(c.cost.usd_per_hour)},
+                 {"usd_per_gpu_hour", c.cost.price.usd_per_hour},
+                 {"provider", c.cost.price.provider},
+                 {"provider_name", c.cost.price.provider_name},
+                 {"price_date", c.cost.price.date},
+                 {"job_usd", tidy(c.cost.job_usd.expected)},
+                 {"usd_per_million_tokens", tidy(c.cost.usd_per_million_tokens.expected)},
+                 {"ranges",
+                  {{"job_usd", span_range(c.cost.job_usd)},
+                   {"usd_per_million_tokens", span_range(c.cost.usd_per_million_tokens)}}}};
+  } else {
+    j["cost"] = nullptr;
+  }
+  j["findings"] = json::array();
+  for (const auto& f : c.findings) j["findings"].push_back(finding_json(f));
+  return j;
+}
+
+} // namespace
+
+json to_json(const Advice& advice) {
+  const auto& w = advice.workload;
+  json doc;
+  doc["schema_version"] = k_schema_version;
+  doc["tool"] = {{"name", "gpuadvise"}, {"version", k_version}, {"catalog_date", advice.catalog_date}};
+  doc["workload"] = {{"model",
+                      {{"input", w.model_text},
+                       {"origin", origin_name(w.origin)},
+                       {"id", w.shape.id},
+                       {"name", w.shape.name},
+                       {"shape_source", w.shape.source},
+                       {"params_total", tidy(w.params_total)},
+                       {"params_active", tidy(w.params_active)},
+                       {"shape", shape_json(w.shape)}}},
+                     {"precision", to_string(w.precision)},
+                     {"kv_precision", w.kv_precision_given ? json(to_string(w.kv_precision)) : json("auto")},
+                     {"batch", w.batch},
+                     {"context_tokens", w.context},
+                     {"input_tokens", w.input_tokens},
+                     {"output_tokens", w.output_tokens},
+                     {"requests", w.requests},
+                     {"memory_utilization", w.memory_utilization}};
+  if (const Assumptions* a = advice.assumptions) {
+    json efficiency = json::object();
+    for (const auto& [key, r] : a->efficiency)
+      efficiency[key] = {{"low", r.low}, {"expected", r.expected}, {"high", r.high}, {"source", r.source}};
+    doc["assumptions"] = {{"runtime_overhead_bytes", std::llround(a->runtime_overhead_bytes)},
+                          {"max_batched_tokens", a->max_batched_tokens},
+                          {"int4_group_size", a->int4_group_size},
+                          {"step_overhead_s", a->step_overhead_s},
+                          {"layer_overhead_s", a->layer_overhead_s},
+                          {"efficiency", efficiency}};
+  }
+  doc["findings"] = json::array();
+  for (const auto& f : advice.findings) doc["findings"].push_back(finding_json(f));
+  doc["candidates"] = json::array();
+  for (const auto& c : advice.candidates) doc["candidates"].push_back(candidate_json(c));
+  const auto& rec = advice.recommendation;
+  if (rec.pick) {
+    const auto& pick = advice.candidates[*rec.pick];
+    doc["recommendation"] = {{"gpu", pick.gpu->id},
+                             {"count", pick.count},
+                             {"reason", rec.reason},
+                             {"runner_up", rec.runner_up ? json(advice.candidates[*rec.runner_up].gpu->id) : json(nullptr)}};
+  } else {
+    doc["recommendation"] = nullptr;
+  }
+  return doc;
+}
+
+namespace {
+
+struct Palette {
+  bool on = false;
+  std::string paint(std::string_view text, const char* code) const {
+    return on ? fmt::format("\033[{}m{}\033[0m", code, text) : std::string(text);
+  }
+  std::string good(std::string_view t) const { return paint(t, "32"); }
+  std::string bad(std::string_view t) const { return paint(t, "31"); }
+  std::string warn(std::string_view t) const { return paint(t, "33"); }
+  std::string bold(std::string_view t) const { return paint(t, "1"); }
+};
+
+/// A bar of `width` cells, filled in proportion to used / usable ('#' used, '.' free; '!' past usable).
+std::string memory_bar(double used, double usable, int width) {
+  const double ratio = usable > 0 ? used / usable : 2;
+  if (ratio > 1) return std::string(static_cast<std::size_t>(width), '!');
+  const int filled = static_cast<int>(std::round(ratio * width));
+  return std::string(static_cast<std::size_t>(filled), '#') + std::string(static_cast<std::size_t>(width - filled), '.');
+}
+
+std::string status_of(const Candidate& c) {
+  if (c.eligible) return "ok";
+  for (const auto& f : c.findings) {
+    if (f.severity != Severity::error) continue;
+    if (f.id == "memory-does-not-fit") return "no-fit";
+    if (f.id == "precision-not-native") return "no-" + std::string(to_string(c.precision.requested));
+    if (f.id == "tensor-parallel-invalid") return "bad-tp";
+    if (f.id == "price-missing") return "no-$";
+  }
+  return "no";
+}
+
+/// Word-wraps `text` to 80 columns: `first` prefixes the first line, `rest` the others.
+std::string wrap(const std::string& text, const std::string& first, const std::string& rest) {
+  constexpr std::size_t width = 80;
+  std::string out;
+  std::string line = first;
+  std::size_t start = 0;
+  bool line_has_words = false;
+  while (start < text.size()) {
+    std::size_t end = text.find(' ', start);
+    if (end == std::string::npos) end = text.size();
+    const std::string word = text.substr(start, end - start);
+    if (line_has_words && line.size() + 1 + word.size() > width) {
+      out += line + "\n";
+      line = rest;
+      line_has_words = false;
+    }
+    line += (line_has_words ? " " : "") + word;
+    line_has_words = true;
+    start = end + 1;
+  }
+  return out + line + "\n";
+}
+
+std::string tokens_per_s(double value) {
+  return value >= 100 ? fmt::format("{:.0f}", value) : fmt::format("{:.1f}", value);
+}
+
+} // namespace
+
+void write_text(std::ostream& out, const Advice& advice, const TextOptions& options) {
+  const Palette pal{options.color};
+  const auto& w = advice.workload;
+  const auto& s = w.shape;
+  if (w.origin == ModelOrigin::bare_size)
+    out << fmt::format("Model    {} parameters, assumed shape of {}: {} layers, hidden {},\n", format_params(w.params_total),
+                       s.name, s.num_layers, s.hidden_size)
+        << fmt::format("         {} attention heads, {} KV heads, head dim {}\n", s.num_attention_heads, s.num_kv_heads,
+                       s.head_dim);
+  else
+    out << fmt::format("Model    {}: {} parameters ({} active), {} layers, hidden {},\n", s.name,
+                       format_params(w.params_total), format_params(w.params_active), s.num_layers, s.hidden_size)
+        << fmt::format("         {} attention heads, {} KV heads, head dim {}{}\n", s.num_attention_heads, s.num_kv_heads,
+                       s.head_dim, s.sliding_window > 0 ? fmt::format(", sliding window {}", s.sliding_window) : "");
+  out << fmt::format("Workload {} weights, {} KV cache, batch {} x {} tokens ({} in + {} out),\n", to_string(w.precision),
+                     w.kv_precision_given ? std::string(to_string(w.kv_precision)) : "16-bit", w.batch, w.context,
+                     w.input_tokens, w.output_tokens)
+      << fmt::format("         job of {} requests; memory utilization {:.0f}%\n\n", w.requests, w.memory_utilization * 100);
+
+  const int count = advice.candidates.empty() ? 1 : advice.candidates.front().count;
+  out << pal.bold(fmt::format("{:<14} {:<6} {:<12} {:<8} {:>6}  {:>8} {:>7} {:>9}", count > 1 ? fmt::format("GPU (x{})", count) : "GPU",
+                              "status", "mem/GPU GB", "", "tok/s", "job time", "$/hr", "job $"))
+      << "\n";
+  for (const auto& c : advice.candidates) {
+    const std::string status = status_of(c);
+    const std::string mem = fmt::format("{:.1f}/{:.1f}", c.memory.total_bytes / 1e9, c.memory.usable_bytes / 1e9);
+    const bool priced = c.cost.priced;
+    out << fmt::format("{:<14} {} {:<12} {:<8} {:>6}  {:>8} {:>7} {:>9}", c.gpu->id,
+                       c.eligible ? pal.good(fmt::format("{:<6}", status)) : pal.bad(fmt::format("{:<6}", status)), mem,
+                       memory_bar(c.memory.total_bytes, c.memory.usable_bytes, 8),
+                       tokens_per_s(c.performance.decode_tokens_per_s.expected),
+                       format_duration(c.performance.job_s.expected), priced ? format_usd(c.cost.usd_per_hour) : "-",
+                       priced ? format_usd(c.cost.job_usd.expected) : "-")
+        << "\n";
+  }
+  out << "(tok/s = generated tokens per second, all sequences; memory in GB = 10^9 bytes, per GPU)\n";
+
+  for (const auto& f : advice.findings) {
+    out << "\n" << wrap(fmt::format("{} [{}] {}", f.severity == Severity::warning ? "warning" : "note", f.id, f.message), "", "  ");
+    if (!f.hint.empty()) out << wrap("hint: " + f.hint, "  ", "    ");
+  }
+
+  const auto& rec = advice.recommendation;
+  if (rec.pick) {
+    const auto& c = advice.candidates[*rec.pick];
+    const auto& m = c.memory;
+    const auto& p = c.performance;
+    out << "\n" << pal.bold(fmt::format("Pick: {}{}", c.count > 1 ? fmt::format("{} x ", c.count) : "", c.gpu->name)) << "\n";
+    out << fmt::format("  memory   weights {} + KV cache {} + activations {} + runtime {}\n", format_gb(m.weights_bytes),
+                       format_gb(m.kv_cache_bytes), format_gb(m.activation_bytes), format_gb(m.overhead_bytes))
+        << fmt::format("           = {} of {} usable ({:.0f}% of {} allocatable)\n", format_gb(m.total_bytes),
+                       format_gb(m.usable_bytes), w.memory_utilization * 100, format_gb(m.allocatable_bytes));
+    out << fmt::format("  decode   {} tok/s total, {} tok/s per sequence (range {}-{}), {}-bound\n",
+                       tokens_per_s(p.decode_tokens_per_s.expected), tokens_per_s(p.decode_tokens_per_s_per_sequence.expected),
+                       tokens_per_s(p.decode_tokens_per_s_per_sequence.low), tokens_per_s(p.decode_tokens_per_s_per_sequence.high),
+                       p.decode_compute_bound ? "compute" : "memory");
+    out << fmt::format("  prefill  {} tok/s; time to first token {} (range {}-{})\n",
+                       tokens_per_s(p.prefill_tokens_per_s.expected), format_duration(p.time_to_first_token_s.expected),
+                       format_duration(p.time_to_first_token_s.low), format_duration(p.time_to_first_token_s.high));
+    out << fmt::format("  job      {} (range {}-{}): prefill {}, decode {}\n", format_duration(p.job_s.expected),
+                       format_duration(p.job_s.low), format_duration(p.job_s.high), format_duration(p.prefill_job_s.expected),
+                       format_duration(p.decode_job_s.expected));
+    out << fmt::format("  cost     {}/hr ({} {}, {}) -> {} for the job (range {}-{}), {} per 1M output tokens\n",
+                       format_usd(c.cost.usd_per_hour), c.cost.price.provider_name, c.cost.price.tier, c.cost.price.date,
+                       format_usd(c.cost.job_usd.expected), format_usd(c.cost.job_usd.low), format_usd(c.cost.job_usd.high),
+                       format_usd(c.cost.usd_per_million_tokens.expected));
+  }
+
+  // Candidate findings, grouped: the same rule with the same message is printed once with its GPUs.
+  struct Group {
+    const Finding* finding;
+    std::vector<std::string> gpus;
+  };
+  std::vector<Group> groups;
+  for (const auto& c : advice.candidates)
+    for (const auto& f : c.findings) {
+      if (f.severity == Severity::info) continue;
+      auto same = std::find_if(groups.begin(), groups.end(), [&](const Group& g) {
+        return g.finding->id == f.id && g.finding->message == f.message && g.finding->hint == f.hint;
+      });
+      if (same == groups.end()) groups.push_back({&f, {c.gpu->id}});
+      else same->gpus.push_back(c.gpu->id);
+    }
+  if (!groups.empty()) out << "\nFindings\n";
+  for (const auto& g : groups) {
+    const Finding& f = *g.finding;
+    out << wrap(fmt::format("{} [{}] {}: {}", f.severity == Severity::error ? "error" : "warning", f.id,
+                            fmt::join(g.gpus, ", "), f.message),
+                "  ", "    ");
+    if (!f.hint.empty()) out << wrap("hint: " + f.hint, "    ", "      ");
+  }
+
+  out << "\n" << wrap((rec.pick ? "Recommendation: " : "No recommendation: ") + rec.reason, "", "  ");
+}
+
+} // namespace gpuadvise

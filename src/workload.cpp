@@ -1,0 +1,80 @@
+#include <gpuadvise/error.hpp>
+#include <gpuadvise/model.hpp>
+#include <gpuadvise/units.hpp>
+#include <gpuadvise/workload.hpp>
+
+#include <fmt/format.h>
+
+#include <cctype>
+#include <cmath>
+
+namespace gpuadvise {
+
+Workload build_workload(const WorkloadRequest& request, const ModelCatalog& models) {
+  Workload w;
+  w.model_text = request.model;
+  const std::string model = request.model;
+  if (model.empty()) throw InputError("missing --model: give a size such as 13B or a preset such as llama-2-13b");
+  const bool looks_like_size = std::isdigit(static_cast<unsigned char>(model.front())) || model.front() == '.' ||
+                               model.front() == '-' || model.front() == '+';
+  if (const ModelShape* preset = looks_like_size ? nullptr : models.find(model)) {
+    w.origin = ModelOrigin::preset;
+    w.shape = *preset;
+    const ParamCounts counts = count_params(*preset);
+    w.params_total = counts.total;
+    w.params_active = counts.active;
+    w.params_embedding = counts.embedding;
+  } else if (looks_like_size) {
+    w.origin = ModelOrigin::bare_size;
+    w.params_total = parse_param_count(model, "model size");
+    w.shape = models.reference_for(w.params_total);
+    // The user's count is authoritative; the reference shape gives layers, heads and the share of
+    // the count that sits in embedding tables.
+    const ParamCounts reference = count_params(w.shape);
+    w.params_active = w.params_total;
+    w.params_embedding = w.params_total * reference.embedding / reference.total;
+  } else {
+    const auto close = models.suggestions(model);
+    throw InputError(fmt::format("unknown model '{}': did you mean {}? (or give a size such as 13B; "
+                                 "`gpuadvise models` lists the presets)",
+                                 model, fmt::join(close, ", ")));
+  }
+
+  w.precision = parse_precision(request.precision);
+  if (request.kv_precision) {
+    w.kv_precision = parse_kv_precision(*request.kv_precision);
+    w.kv_precision_given = true;
+  }
+  w.batch = parse_positive_int(request.batch, "--batch", 1'000'000);
+  w.output_tokens = parse_token_count(request.output_tokens, "--output-tokens");
+  if (request.input_tokens) w.input_tokens = parse_token_count(*request.input_tokens, "--input-tokens");
+  if (request.context) {
+    w.context = parse_token_count(*request.context, "--context");
+  } else {
+    w.context = request.input_tokens ? w.input_tokens + w.output_tokens : 4096;
+  }
+  if (!request.input_tokens) {
+    // The sequence fills its context: what the memory fit assumes.
+    if (w.context <= w.output_tokens)
+      throw InputError(fmt::format("--output-tokens {} leaves no room for a prompt in --context {}", w.output_tokens,
+                                   w.context));
+    w.input_tokens = w.context - w.output_tokens;
+  } else if (w.input_tokens + w.output_tokens > w.context) {
+    throw InputError(fmt::format("--input-tokens {} + --output-tokens {} exceed --context {}", w.input_tokens,
+                                 w.output_tokens, w.context));
+  }
+  if (request.tokens && request.requests)
+    throw InputError("give either --requests or --tokens, not both");
+  if (request.tokens) {
+    const auto total = parse_token_count(*request.tokens, "--tokens", 1e15);
+    w.requests = (total + w.output_tokens - 1) / w.output_tokens;
+  } else if (request.requests) {
+    w.requests = parse_positive_int(*request.requests, "--requests", 1'000'000'000'000LL);
+  }
+  if (!(request.memory_utilization > 0.05 && request.memory_utilization <= 1.0))
+    throw InputError(fmt::format("invalid --memory-utilization {}: must be in (0.05, 1]", request.memory_utilization));
+  w.memory_utilization = request.memory_utilization;
+  return w;
+}
+
+} // namespace gpuadvise
