@@ -105,6 +105,21 @@ std::vector<Finding> workload_findings(const Workload& w) {
                                s.name, s.num_layers, s.hidden_size, s.num_attention_heads, s.num_kv_heads, s.head_dim),
                    fmt::format("name the model (e.g. --model {}) for its real shape", s.id)});
   }
+  if (w.origin == ModelOrigin::config_file) {
+    out.push_back({"model-config-read", Severity::info,
+                   fmt::format("shape read from {}: {} parameters ({} active) computed from the shape{}", w.config_path,
+                               format_params(w.params_total), format_params(w.params_active),
+                               w.config_quant_method.empty()
+                                   ? std::string()
+                                   : fmt::format("; quantization_config '{}' sets --precision {} unless given",
+                                                 w.config_quant_method, to_string(w.precision))),
+                   ""});
+    if (!w.config_unused_fields.empty())
+      out.push_back({"model-config-fields-unused", Severity::info,
+                     fmt::format("fields of {} not used by the estimate: {}", w.config_path,
+                                 fmt::join(w.config_unused_fields, ", ")),
+                     "check that none of them changes the model's size or attention"});
+  }
   if (w.origin != ModelOrigin::bare_size && w.shape.max_context > 0 && w.context > w.shape.max_context)
     out.push_back({"context-exceeds-model", Severity::warning,
                    fmt::format("--context {} is longer than {}'s maximum of {} tokens", w.context, w.shape.name,

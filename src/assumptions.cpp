@@ -63,8 +63,9 @@ void Assumptions::merge_json(std::string_view text, std::string_view origin) {
 
 const Range& Assumptions::fraction(std::string_view kind, std::string_view architecture, Precision precision) const {
   const std::string base(kind);
-  for (const std::string& key : {base + ":" + std::string(architecture) + ":" + std::string(to_string(precision)),
-                                 base + ":" + std::string(architecture), base}) {
+  const std::string arch(architecture);
+  const std::string prec(to_string(precision));
+  for (const std::string& key : {base + ":" + arch + ":" + prec, base + ":" + arch, base + ":*:" + prec, base}) {
     auto it = efficiency.find(key);
     if (it != efficiency.end()) return it->second;
   }

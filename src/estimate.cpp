@@ -39,7 +39,8 @@ double weight_bytes_read(const Workload& w, Precision p, const Assumptions& a, d
   const double lookup = w.shape.tie_word_embeddings ? 0 : w.params_embedding / 2 * embedding_bpp;
   double skipped = 0;
   if (w.shape.moe) {
-    const double experts = routed_expert_params(w.shape, w.params_total) * weight_bytes_per_param(p, a.int4_group_size);
+    const double experts = routed_expert_params(w.shape, w.params_total) *
+                           weight_bytes_per_param(p, w.group_size > 0 ? w.group_size : a.int4_group_size);
     skipped = experts * (1.0 - expert_fraction_touched(*w.shape.moe, tokens));
   }
   return std::max(0.0, all - lookup - skipped);
@@ -104,7 +105,9 @@ bool supports_natively(const Gpu& gpu, Precision p) {
   case Precision::bf16: return gpu.bf16_support;
   case Precision::fp8: return gpu.fp8_support;
   case Precision::int8: return gpu.peak_flops(Precision::int8) > 0;
+  case Precision::int8_wo: return gpu.compute_capability >= 7.0;
   case Precision::int4: return gpu.compute_capability >= 7.5;
+  case Precision::nf4: return gpu.compute_capability >= 5.0;
   }
   return false;
 }
@@ -132,8 +135,9 @@ PrecisionDecision decide_precision(const Workload& w, const Gpu& gpu) {
   return d;
 }
 
-double weight_bytes(const Workload& w, Precision p, int int4_group_size) {
-  // Quantized formats keep the embedding table and LM head in 16-bit (AWQ, GPTQ, vLLM fp8).
+double weight_bytes(const Workload& w, Precision p, int default_group_size) {
+  const int int4_group_size = w.group_size > 0 ? w.group_size : default_group_size;
+  // Quantized formats keep the embedding table and LM head in 16-bit (AWQ, GPTQ, bitsandbytes, vLLM fp8).
   const double embedding_bpp = p == Precision::fp32 ? 4 : 2;
   return (w.params_total - w.params_embedding) * weight_bytes_per_param(p, int4_group_size) +
          w.params_embedding * embedding_bpp;

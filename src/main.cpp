@@ -24,7 +24,7 @@ using namespace gpuadvise;
 /// Options of the default command (advise).
 struct AdviseCli {
   WorkloadRequest workload;
-  std::string kv_precision, context, input_tokens, requests, tokens;
+  std::string precision, kv_precision, context, input_tokens, requests, tokens, model_config;
   std::vector<std::string> gpus;
   std::string count = "1";
   std::string provider;
@@ -37,7 +37,9 @@ struct AdviseCli {
 
 void setup_advise(CLI::App& app, AdviseCli& o) {
   app.add_option("--model,-m", o.workload.model, "Model: a size (13B, 7b, 350M, 1.5T, 13e9) or a preset (llama-2-13b)");
-  app.add_option("--precision,-p", o.workload.precision, "Weights and compute: fp32|fp16|bf16|fp8|int8|int4 (default fp16)");
+  app.add_option("--model-config", o.model_config, "A Hugging Face config.json to take the model's shape from");
+  app.add_option("--precision,-p", o.precision,
+                 "Weights and compute: fp32|fp16|bf16|fp8|int8|int8-wo|int4|nf4 (default fp16, or the config's quantization)");
   app.add_option("--kv-precision", o.kv_precision, "KV cache: fp16|bf16|fp8|int8 (default: the 16-bit compute dtype)");
   app.add_option("--batch,-b", o.workload.batch, "Concurrent sequences (default 1)");
   app.add_option("--context,-c", o.context, "Tokens per sequence held in the KV cache: 4096, 4k, 128k (default 4096)");
@@ -67,6 +69,8 @@ int run_advise(AdviseCli& o) {
   if (!o.calibration.empty()) assumptions.merge_json(read_text_file(o.calibration, "calibration file"), o.calibration);
 
   auto& request = o.workload;
+  if (!o.precision.empty()) request.precision = o.precision;
+  if (!o.model_config.empty()) request.model_config = o.model_config;
   if (!o.kv_precision.empty()) request.kv_precision = o.kv_precision;
   if (!o.context.empty()) request.context = o.context;
   if (!o.input_tokens.empty()) request.input_tokens = o.input_tokens;

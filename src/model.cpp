@@ -42,6 +42,7 @@ int ModelShape::sliding_layer_count() const {
   case SlidingLayers::all: return num_layers;
   case SlidingLayers::even: return (num_layers + 1) / 2;
   case SlidingLayers::odd: return num_layers / 2;
+  case SlidingLayers::counted: return std::min(counted_sliding_layers, num_layers);
   case SlidingLayers::none: return 0;
   }
   return 0;

@@ -13,7 +13,9 @@ std::string_view to_string(Precision p) {
   case Precision::bf16: return "bf16";
   case Precision::fp8: return "fp8";
   case Precision::int8: return "int8";
+  case Precision::int8_wo: return "int8-wo";
   case Precision::int4: return "int4";
+  case Precision::nf4: return "nf4";
   }
   return "?";
 }
@@ -25,13 +27,16 @@ Precision parse_precision(std::string_view text, std::string_view what) {
   if (name == "bf16" || name == "bfloat16") return Precision::bf16;
   if (name == "fp8" || name == "float8" || name == "fp8e4m3" || name == "e4m3") return Precision::fp8;
   if (name == "int8" || name == "w8a8") return Precision::int8;
-  if (name == "int4" || name == "w4a16") return Precision::int4;
-  throw InputError(fmt::format("unknown {} '{}': expected one of fp32, fp16, bf16, fp8, int8, int4", what, text));
+  if (name == "int8wo" || name == "w8a16" || name == "int8weightonly" || name == "llmint8") return Precision::int8_wo;
+  if (name == "int4" || name == "w4a16" || name == "awq" || name == "gptq") return Precision::int4;
+  if (name == "nf4" || name == "bnb4" || name == "bnbnf4") return Precision::nf4;
+  throw InputError(fmt::format("unknown {} '{}': expected one of fp32, fp16, bf16, fp8, int8, int8-wo, int4, nf4", what,
+                               text));
 }
 
 Precision parse_kv_precision(std::string_view text) {
   const Precision p = parse_precision(text, "KV-cache precision");
-  if (p == Precision::int4)
+  if (p == Precision::int4 || p == Precision::int8_wo || p == Precision::nf4)
     throw InputError(fmt::format("unknown KV-cache precision '{}': expected one of fp16, bf16, fp8, int8, fp32", text));
   return p;
 }
@@ -43,7 +48,9 @@ double weight_bytes_per_param(Precision p, int int4_group_size) {
   case Precision::bf16: return 2;
   case Precision::fp8:
   case Precision::int8: return 1;
-  case Precision::int4: return 0.5 + 4.0 / int4_group_size; // fp16 scale + fp16 zero per group
+  case Precision::int8_wo: return 1 + 4.0 / int4_group_size;  // fp16 scale + fp16 zero per group
+  case Precision::int4: return 0.5 + 4.0 / int4_group_size;    // fp16 scale + fp16 zero per group
+  case Precision::nf4: return 0.5 + 4.0 / 64;                  // fp32 absmax per block of 64
   }
   return 2;
 }
@@ -53,13 +60,18 @@ double kv_bytes_per_element(Precision p) {
   case Precision::fp32: return 4;
   case Precision::fp8:
   case Precision::int8: return 1;
-  case Precision::int4: return 0.5;
   default: return 2;
   }
 }
 
 double activation_bytes_per_element(Precision p) { return p == Precision::fp32 ? 4 : 2; }
 
-Precision compute_format(Precision p) { return p == Precision::int4 ? Precision::fp16 : p; }
+Precision compute_format(Precision p) {
+  return p == Precision::int4 || p == Precision::int8_wo || p == Precision::nf4 ? Precision::fp16 : p;
+}
+
+bool is_quantized(Precision p) {
+  return p == Precision::fp8 || p == Precision::int8 || p == Precision::int8_wo || p == Precision::int4 || p == Precision::nf4;
+}
 
 } // namespace gpuadvise

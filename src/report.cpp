@@ -237,20 +237,28 @@ void write_text(std::ostream& out, const Advice& advice, const TextOptions& opti
   const Palette pal{options.color};
   const auto& w = advice.workload;
   const auto& s = w.shape;
+  const std::string shape = fmt::format("{} layers, hidden {}, {} attention heads, {} KV heads, head dim {}{}{}",
+                                        s.num_layers, s.hidden_size, s.num_attention_heads, s.num_kv_heads, s.head_dim,
+                                        s.sliding_window > 0 ? fmt::format(", sliding window {} on {} of {} layers",
+                                                                           s.sliding_window, s.sliding_layer_count(),
+                                                                           s.num_layers)
+                                                             : "",
+                                        s.moe ? fmt::format(", {} experts (top-{})", s.moe->num_experts,
+                                                            s.moe->experts_per_token)
+                                              : "");
   if (w.origin == ModelOrigin::bare_size)
-    out << fmt::format("Model    {} parameters, assumed shape of {}: {} layers, hidden {},\n", format_params(w.params_total),
-                       s.name, s.num_layers, s.hidden_size)
-        << fmt::format("         {} attention heads, {} KV heads, head dim {}\n", s.num_attention_heads, s.num_kv_heads,
-                       s.head_dim);
+    out << wrap(fmt::format("Model    {} parameters; assumed shape of {}: {}", format_params(w.params_total), s.name, shape),
+                "", "         ");
   else
-    out << fmt::format("Model    {}: {} parameters ({} active), {} layers, hidden {},\n", s.name,
-                       format_params(w.params_total), format_params(w.params_active), s.num_layers, s.hidden_size)
-        << fmt::format("         {} attention heads, {} KV heads, head dim {}{}\n", s.num_attention_heads, s.num_kv_heads,
-                       s.head_dim, s.sliding_window > 0 ? fmt::format(", sliding window {}", s.sliding_window) : "");
-  out << fmt::format("Workload {} weights, {} KV cache, batch {} x {} tokens ({} in + {} out),\n", to_string(w.precision),
-                     w.kv_precision_given ? std::string(to_string(w.kv_precision)) : "16-bit", w.batch, w.context,
-                     w.input_tokens, w.output_tokens)
-      << fmt::format("         job of {} requests; memory utilization {:.0f}%\n\n", w.requests, w.memory_utilization * 100);
+    out << wrap(fmt::format("Model    {}: {} parameters ({} active); {}", s.name, format_params(w.params_total),
+                            format_params(w.params_active), shape),
+                "", "         ");
+  out << wrap(fmt::format("Workload {} weights, {} KV cache, batch {} x {} tokens ({} in + {} out); job of {} requests; "
+                          "memory utilization {:.0f}%",
+                          to_string(w.precision), w.kv_precision_given ? std::string(to_string(w.kv_precision)) : "16-bit",
+                          w.batch, w.context, w.input_tokens, w.output_tokens, w.requests, w.memory_utilization * 100),
+              "", "         ")
+      << "\n";
 
   const int count = advice.candidates.empty() ? 1 : advice.candidates.front().count;
   out << pal.bold(fmt::format("{:<14} {:<6} {:<12} {:<8} {:>6}  {:>8} {:>7} {:>9}", count > 1 ? fmt::format("GPU (x{})", count) : "GPU",
@@ -295,8 +303,10 @@ void write_text(std::ostream& out, const Advice& advice, const TextOptions& opti
     out << fmt::format("  job      {} (range {}-{}): prefill {}, decode {}\n", format_duration(p.job_s.expected),
                        format_duration(p.job_s.low), format_duration(p.job_s.high), format_duration(p.prefill_job_s.expected),
                        format_duration(p.decode_job_s.expected));
-    out << fmt::format("  cost     {}/hr ({} {}, {}) -> {} for the job (range {}-{}), {} per 1M output tokens\n",
-                       format_usd(c.cost.usd_per_hour), c.cost.price.provider_name, c.cost.price.tier, c.cost.price.date,
+    out << fmt::format("  cost     {}/hr = {} x {} ({}, {}, price of {})\n", format_usd(c.cost.usd_per_hour), c.count,
+                       format_usd(c.cost.price.usd_per_hour), c.cost.price.provider_name, c.cost.price.tier,
+                       c.cost.price.date)
+        << fmt::format("           {} for the job (range {}-{}), {} per 1M output tokens\n",
                        format_usd(c.cost.job_usd.expected), format_usd(c.cost.job_usd.low), format_usd(c.cost.job_usd.high),
                        format_usd(c.cost.usd_per_million_tokens.expected));
   }

@@ -1,4 +1,6 @@
 #include <gpuadvise/error.hpp>
+#include <gpuadvise/files.hpp>
+#include <gpuadvise/hf_config.hpp>
 #include <gpuadvise/model.hpp>
 #include <gpuadvise/units.hpp>
 #include <gpuadvise/workload.hpp>
@@ -12,12 +14,36 @@ namespace gpuadvise {
 
 Workload build_workload(const WorkloadRequest& request, const ModelCatalog& models) {
   Workload w;
-  w.model_text = request.model;
+  w.model_text = request.model_config ? *request.model_config : request.model;
   const std::string model = request.model;
-  if (model.empty()) throw InputError("missing --model: give a size such as 13B or a preset such as llama-2-13b");
-  const bool looks_like_size = std::isdigit(static_cast<unsigned char>(model.front())) || model.front() == '.' ||
-                               model.front() == '-' || model.front() == '+';
-  if (const ModelShape* preset = looks_like_size ? nullptr : models.find(model)) {
+  std::string config_precision;
+  if (request.model_config && !model.empty())
+    throw InputError("give either --model or --model-config, not both");
+  if (request.model_config) {
+    HfConfigInfo info;
+    w.origin = ModelOrigin::config_file;
+    w.config_path = *request.model_config;
+    try {
+      w.shape = shape_from_hf_config(read_text_file(*request.model_config, "model config"), *request.model_config, &info);
+    } catch (const CatalogError& e) {
+      throw InputError(e.what());
+    }
+    const ParamCounts counts = count_params(w.shape);
+    w.params_total = counts.total;
+    w.params_active = counts.active;
+    w.params_embedding = counts.embedding;
+    w.config_unused_fields = info.unused_fields;
+    w.config_quant_method = info.quant_method;
+    w.group_size = info.quant_group_size;
+    config_precision = info.quant_precision;
+  } else if (model.empty()) {
+    throw InputError("missing --model: give a size such as 13B, a preset such as llama-2-13b, or --model-config PATH");
+  }
+  const bool looks_like_size = !model.empty() && (std::isdigit(static_cast<unsigned char>(model.front())) ||
+                                                  model.front() == '.' || model.front() == '-' || model.front() == '+');
+  if (request.model_config) {
+    // shape read above
+  } else if (const ModelShape* preset = looks_like_size ? nullptr : models.find(model)) {
     w.origin = ModelOrigin::preset;
     w.shape = *preset;
     const ParamCounts counts = count_params(*preset);
@@ -40,7 +66,8 @@ Workload build_workload(const WorkloadRequest& request, const ModelCatalog& mode
                                  model, fmt::join(close, ", ")));
   }
 
-  w.precision = parse_precision(request.precision);
+  w.precision = request.precision ? parse_precision(*request.precision)
+                : !config_precision.empty() ? parse_precision(config_precision) : Precision::fp16;
   if (request.kv_precision) {
     w.kv_precision = parse_kv_precision(*request.kv_precision);
     w.kv_precision_given = true;

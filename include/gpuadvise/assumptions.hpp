@@ -29,7 +29,8 @@ struct Assumptions {
   double layer_overhead_s = 0;         ///< extra fixed time per layer per step (kernel launches)
   std::string layer_overhead_source;
   /// Achievable fractions keyed "bandwidth", "compute", "mfu", optionally suffixed by
-  /// ":<architecture>" or ":<architecture>:<precision>"; the most specific key wins.
+  /// ":<architecture>", ":<architecture>:<precision>" or ":*:<precision>"; lookup order is
+  /// arch:precision, arch, *:precision, then the bare kind.
   std::map<std::string, Range> efficiency;
 
   /// Parses an assumptions document; origin appears in errors. Throws CatalogError.

@@ -33,7 +33,8 @@ Precision nearest_supported(const Gpu& gpu, Precision p);
 PrecisionDecision decide_precision(const Workload& w, const Gpu& gpu);
 
 /// Bytes of all weights in the given format: quantized formats keep embeddings and LM head in 16-bit.
-double weight_bytes(const Workload& w, Precision p, int int4_group_size);
+/// The group size is the workload's (from its config.json) when set, else `default_group_size`.
+double weight_bytes(const Workload& w, Precision p, int default_group_size);
 
 /// Memory per GPU, in bytes.
 struct MemoryEstimate {

@@ -9,8 +9,8 @@
 
 namespace gpuadvise {
 
-/// Which layers use sliding-window attention.
-enum class SlidingLayers { none, all, even, odd };
+/// Which layers use sliding-window attention (counted: an explicit number, from a config's layer_types).
+enum class SlidingLayers { none, all, even, odd, counted };
 
 /// Mixture-of-experts layout of the MLP.
 struct MoeShape {
@@ -54,6 +54,7 @@ struct ModelShape {
   bool parallel_attention = false;
   int sliding_window = 0;        ///< tokens; 0 = none
   SlidingLayers sliding_layers = SlidingLayers::none;
+  int counted_sliding_layers = 0; ///< used when sliding_layers == counted
   std::optional<MoeShape> moe;
   std::optional<MlaShape> mla;
   double published_params = 0;   ///< as stated by the source; 0 when unknown

@@ -6,20 +6,26 @@
 
 namespace gpuadvise {
 
-/// A precision a user can ask for. int8 means W8A8 (int8 tensor cores); int4 means
-/// weight-only group-wise int4 (AWQ/GPTQ style) with fp16 compute.
-enum class Precision { fp32, fp16, bf16, fp8, int8, int4 };
+/// A precision (weight format) a user can ask for:
+/// - fp8: W8A8 FP8 (e4m3) with per-tensor scales, FP8 tensor cores;
+/// - int8: W8A8 (SmoothQuant-style), int8 tensor cores;
+/// - int8_wo: int8 weight-only (GPTQ 8-bit, bitsandbytes LLM.int8), fp16 compute;
+/// - int4: weight-only group-wise int4 (AWQ/GPTQ), fp16 compute;
+/// - nf4: bitsandbytes 4-bit NormalFloat (QLoRA), fp16/bf16 compute.
+enum class Precision { fp32, fp16, bf16, fp8, int8, int8_wo, int4, nf4 };
 
 /// "fp16" etc.; the inverse of parse_precision.
 std::string_view to_string(Precision p);
-/// Parses fp32|fp16|bf16|fp8|int8|int4 (case-insensitive; also float16/bfloat16/float32). Throws InputError.
+/// Parses fp32|fp16|bf16|fp8|int8|int8-wo|int4|nf4 (case-insensitive; also float16, bfloat16, w8a8,
+/// w8a16, w4a16, awq, gptq, bnb4). Throws InputError naming the accepted values.
 Precision parse_precision(std::string_view text, std::string_view what = "precision");
 /// Parses a KV-cache precision: fp16|bf16|fp8|int8 (fp32 too). Throws InputError otherwise.
 Precision parse_kv_precision(std::string_view text);
 
-/// Bytes per weight element stored in this format, including quantization scales:
+/// Bytes per weight element stored in this format, including quantization constants:
 /// fp32 4, fp16/bf16 2, fp8/int8 1 (per-tensor or per-channel scales are negligible),
-/// int4 group-wise: 0.5 + (2-byte scale + 2-byte zero) / group_size.
+/// int8_wo 1 + 4 / group_size, int4 0.5 + (2-byte scale + 2-byte zero) / group_size,
+/// nf4 0.5 + 4 / 64 (one fp32 absmax per block of 64, bitsandbytes without double quantization).
 double weight_bytes_per_param(Precision p, int int4_group_size);
 /// Bytes per KV-cache element.
 double kv_bytes_per_element(Precision p);
@@ -27,7 +33,9 @@ double kv_bytes_per_element(Precision p);
 double activation_bytes_per_element(Precision p);
 
 /// The tensor-core format whose dense throughput bounds this precision's matmuls:
-/// int4 weight-only computes in fp16; the rest compute in their own format.
+/// weight-only formats (int8_wo, int4, nf4) compute in fp16; the rest in their own format.
 Precision compute_format(Precision p);
+/// True for formats whose weights are quantized (embeddings and LM head then stay in 16-bit).
+bool is_quantized(Precision p);
 
 } // namespace gpuadvise

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace gpuadvise {
 
@@ -28,6 +29,10 @@ struct Workload {
   std::int64_t output_tokens = 256;  ///< generated tokens per request
   std::int64_t requests = 1000;      ///< requests in the job
   double memory_utilization = 0.90;  ///< fraction of allocatable memory the runtime may use
+  int group_size = 0;                ///< quantization group size from a config.json; 0 = the assumption's default
+  std::string config_path;           ///< the config.json read, when origin == config_file
+  std::string config_quant_method;   ///< its quantization_config.quant_method, if any
+  std::vector<std::string> config_unused_fields; ///< config keys gpuadvise did not use
 };
 
 } // namespace gpuadvise
@@ -41,7 +46,8 @@ class ModelCatalog;
 /// The workload as the user typed it (strings), before validation.
 struct WorkloadRequest {
   std::string model;                      ///< bare size ("13B") or preset name
-  std::string precision = "fp16";
+  std::optional<std::string> model_config; ///< path to a Hugging Face config.json (instead of model)
+  std::optional<std::string> precision;   ///< default: the config's quantization format, else fp16
   std::optional<std::string> kv_precision;
   std::string batch = "1";
   std::optional<std::string> context;     ///< default 4096, or input + output when both are given
