@@ -151,6 +151,18 @@ GpuCatalog GpuCatalog::from_json(std::string_view text, std::string_view origin)
 GpuCatalog GpuCatalog::embedded() { return from_json(embedded_gpus_json(), "data/gpus.json (embedded)"); }
 
 void GpuCatalog::merge_json(std::string_view text, std::string_view origin) {
+  // All or nothing: a patch that fails validation leaves the catalog as it was.
+  const std::vector<Entry> before = m_entries;
+  try {
+    merge_entries(text, origin);
+    rebuild();
+  } catch (...) {
+    m_entries = before;
+    throw;
+  }
+}
+
+void GpuCatalog::merge_entries(std::string_view text, std::string_view origin) {
   const auto doc = detail::parse_json(text, origin);
   const Fields top(doc, std::string(origin));
   const auto* gpus = top.array("gpus");
@@ -182,7 +194,6 @@ void GpuCatalog::merge_json(std::string_view text, std::string_view origin) {
     existing->json["prices"] = prices;
     existing->origin += fmt::format(" + {}: gpus[{}]", origin, i);
   }
-  rebuild();
 }
 
 void GpuCatalog::rebuild() {
@@ -232,9 +243,13 @@ const Gpu& GpuCatalog::find(std::string_view name) const {
     throw InputError(fmt::format("ambiguous GPU '{}': it matches {}", name, fmt::join(close, ", ")));
   }
   std::vector<std::pair<std::size_t, std::string>> ranked;
+  // Distance to each id or alias, or (one more) to its prefix of the typed length: "h900" is near "h100-sxm".
+  auto distance = [&](const std::string& n) {
+    return std::min(edit_distance(wanted, n), edit_distance(wanted, n.substr(0, wanted.size())) + 1);
+  };
   for (const auto& gpu : m_gpus) {
-    std::size_t best = edit_distance(wanted, normalize_name(gpu.id));
-    for (const auto& alias : gpu.aliases) best = std::min(best, edit_distance(wanted, normalize_name(alias)));
+    std::size_t best = distance(normalize_name(gpu.id));
+    for (const auto& alias : gpu.aliases) best = std::min(best, distance(normalize_name(alias)));
     ranked.emplace_back(best, gpu.id);
   }
   std::sort(ranked.begin(), ranked.end());

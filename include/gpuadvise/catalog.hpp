@@ -81,6 +81,7 @@ private:
     std::string origin;
   };
   void rebuild();
+  void merge_entries(std::string_view text, std::string_view origin);
   std::string m_date;
   std::vector<Entry> m_entries;
   std::vector<Gpu> m_gpus;

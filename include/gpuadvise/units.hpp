@@ -25,9 +25,9 @@ std::int64_t parse_positive_int(std::string_view text, std::string_view what, st
 
 /// Formats bytes as decimal gigabytes with one decimal, e.g. "26.0 GB".
 std::string format_gb(double bytes);
-/// Formats a parameter count as e.g. "13.0B", "350M".
+/// Formats a parameter count as e.g. "13.00B", "350M", "1.50T".
 std::string format_params(double params);
-/// Formats seconds as a short human duration: "850 ms", "42 s", "3.2 h".
+/// Formats seconds as a short human duration: "850 ms", "42.0 s", "12.5 min", "3.20 h", "4.1 days".
 std::string format_duration(double seconds);
 /// Formats US dollars: "$0.50", "$1,234", "$0.0012".
 std::string format_usd(double usd);

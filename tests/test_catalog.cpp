@@ -1,0 +1,627 @@
+// Unit tests for include/gpuadvise/catalog.hpp: parsing and validation, merging of user catalogs,
+// name lookup, and an audit of the shipped data/gpus.json.
+#include <gpuadvise/catalog.hpp>
+#include <gpuadvise/embedded.hpp>
+#include <gpuadvise/error.hpp>
+#include <gpuadvise/units.hpp>
+
+#include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <cctype>
+#include <fstream>
+#include <functional>
+#include <regex>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#ifndef GPUADVISE_SOURCE_DIR
+#error "GPUADVISE_SOURCE_DIR must be defined by tests/CMakeLists.txt"
+#endif
+
+using namespace gpuadvise;
+using nlohmann::json;
+
+namespace {
+
+const std::string k_origin = "tiny-catalog.json";
+
+/// A minimal valid GPU entry; tests mutate a copy.
+json minimal_gpu(const std::string& id = "testgpu") {
+  return json{
+      {"id", id},
+      {"name", "Test GPU " + id},
+      {"architecture", "ada"},
+      {"compute_capability", 8.9},
+      {"memory_gb", {{"value", 48}, {"source", "test"}}},
+      {"memory_bandwidth_gb_per_s", 864},
+      {"dense_tflops", {{"fp16", 181.05}, {"bf16", 181.05}, {"fp8", 362}}},
+      {"fp8_support", true},
+      {"bf16_support", true},
+      {"tdp_watts", 300},
+      {"nvlink", nullptr},
+      {"prices", json::array({{{"provider", "acme"}, {"tier", "on-demand"}, {"usd_per_hour", 1.0}, {"date", "2026-01-01"}}})}};
+}
+
+std::string catalog_text(const std::vector<json>& gpus) {
+  return json{{"catalog_date", "2026-01-01"}, {"gpus", gpus}}.dump();
+}
+
+/// Runs `call`, requires a CatalogError, and checks its message contains every one of `needles`.
+void require_catalog_error(const std::function<void()>& call, const std::vector<std::string>& needles) {
+  try {
+    call();
+    FAIL("expected gpuadvise::CatalogError");
+  } catch (const CatalogError& e) {
+    const std::string message = e.what();
+    INFO("message: " << message);
+    for (const auto& needle : needles) {
+      INFO("expected to contain: " << needle);
+      CHECK(message.find(needle) != std::string::npos);
+    }
+  }
+}
+
+/// Parses a catalog of one mutated minimal GPU; requires a CatalogError naming origin, id and field.
+void require_invalid(const json& gpu, const std::string& field) {
+  std::string quoted_id = "'";
+  quoted_id += gpu.value("id", std::string("testgpu"));
+  quoted_id += "'";
+  std::string quoted_field = "'";
+  quoted_field += field;
+  quoted_field += "'";
+  require_catalog_error([&] { GpuCatalog::from_json(catalog_text({gpu}), k_origin); }, {k_origin, quoted_id, quoted_field});
+}
+
+std::string read_source_file(const std::string& relative) {
+  const std::string path = std::string(GPUADVISE_SOURCE_DIR) + "/" + relative;
+  std::ifstream in(path, std::ios::binary);
+  REQUIRE(in.good());
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+const Gpu* find_by_id(const GpuCatalog& catalog, const std::string& id) {
+  for (const auto& gpu : catalog.gpus())
+    if (gpu.id == id) return &gpu;
+  return nullptr;
+}
+
+} // namespace
+
+// ---------------------------------------------------------------------------------------------
+// from_json
+// ---------------------------------------------------------------------------------------------
+
+TEST_CASE("from_json reads a minimal GPU in SI units", "[catalog]") {
+  const auto catalog = GpuCatalog::from_json(catalog_text({minimal_gpu()}), k_origin);
+  REQUIRE(catalog.gpus().size() == 1);
+  const Gpu& gpu = catalog.gpus().front();
+  CHECK(catalog.catalog_date() == "2026-01-01");
+  CHECK(gpu.id == "testgpu");
+  CHECK(gpu.architecture == "ada");
+  CHECK(gpu.compute_capability == Approx(8.9));
+  CHECK(gpu.memory_bytes == Approx(48 * 1e9));
+  CHECK(gpu.allocatable_bytes == Approx(gpu.memory_bytes)); // nothing measured: nominal
+  CHECK_FALSE(gpu.allocatable_measured);
+  CHECK(gpu.bandwidth_bytes_per_s == Approx(864 * 1e9));
+  CHECK(gpu.peak_flops(Precision::fp16) == Approx(181.05 * 1e12));
+  CHECK(gpu.peak_flops(Precision::fp8) == Approx(362 * 1e12));
+  CHECK(gpu.peak_flops(Precision::int4) == 0);
+  CHECK(gpu.sources.at("memory_gb") == "test");
+  CHECK_FALSE(gpu.has_nvlink);
+  REQUIRE(gpu.prices.size() == 1);
+  CHECK(gpu.prices[0].provider_name == "acme"); // defaults to the provider slug
+  REQUIRE(gpu.price() != nullptr);
+  CHECK(gpu.price()->usd_per_hour == Approx(1.0));
+}
+
+TEST_CASE("from_json reports a missing field with origin, id and field", "[catalog]") {
+  for (const std::string field : {"name", "architecture", "compute_capability", "memory_gb", "memory_bandwidth_gb_per_s",
+                                  "dense_tflops", "fp8_support", "bf16_support", "tdp_watts", "nvlink", "prices"}) {
+    SECTION("missing " + field) {
+      json gpu = minimal_gpu();
+      gpu.erase(field);
+      require_invalid(gpu, field);
+    }
+  }
+}
+
+TEST_CASE("from_json reports a missing id with origin and field", "[catalog]") {
+  json gpu = minimal_gpu();
+  gpu.erase("id");
+  require_catalog_error([&] { GpuCatalog::from_json(catalog_text({gpu}), k_origin); }, {k_origin, "'id'"});
+}
+
+TEST_CASE("from_json reports a mistyped field", "[catalog]") {
+  SECTION("string where a number belongs") {
+    json gpu = minimal_gpu();
+    gpu["memory_bandwidth_gb_per_s"] = "864";
+    require_invalid(gpu, "memory_bandwidth_gb_per_s");
+  }
+  SECTION("string inside a sourced value") {
+    json gpu = minimal_gpu();
+    gpu["memory_gb"]["value"] = "48";
+    require_invalid(gpu, "memory_gb");
+  }
+  SECTION("number where a string belongs") {
+    json gpu = minimal_gpu();
+    gpu["name"] = 42;
+    require_invalid(gpu, "name");
+  }
+  SECTION("string where a boolean belongs") {
+    json gpu = minimal_gpu();
+    gpu["fp8_support"] = "yes";
+    require_invalid(gpu, "fp8_support");
+  }
+  SECTION("number where an object belongs") {
+    json gpu = minimal_gpu();
+    gpu["dense_tflops"] = 181;
+    require_invalid(gpu, "dense_tflops");
+  }
+  SECTION("a price given as a string") {
+    json gpu = minimal_gpu();
+    gpu["prices"][0]["usd_per_hour"] = "1.00";
+    require_invalid(gpu, "usd_per_hour");
+  }
+}
+
+TEST_CASE("from_json rejects negative and out-of-range numbers", "[catalog]") {
+  SECTION("negative tdp") {
+    json gpu = minimal_gpu();
+    gpu["tdp_watts"] = -300;
+    require_invalid(gpu, "tdp_watts");
+  }
+  SECTION("negative memory") {
+    json gpu = minimal_gpu();
+    gpu["memory_gb"]["value"] = -48;
+    require_invalid(gpu, "memory_gb");
+  }
+  SECTION("negative throughput") {
+    json gpu = minimal_gpu();
+    gpu["dense_tflops"]["fp16"] = -1;
+    require_invalid(gpu, "fp16");
+  }
+  SECTION("negative price") {
+    json gpu = minimal_gpu();
+    gpu["prices"][0]["usd_per_hour"] = -1.0;
+    require_invalid(gpu, "usd_per_hour");
+  }
+}
+
+TEST_CASE("from_json rejects duplicate ids", "[catalog]") {
+  SECTION("identical ids") {
+    require_catalog_error([] { GpuCatalog::from_json(catalog_text({minimal_gpu("dup"), minimal_gpu("dup")}), k_origin); },
+                          {k_origin, "'dup'", "'id'", "duplicate"});
+  }
+  SECTION("ids equal after normalisation") {
+    require_catalog_error(
+        [] { GpuCatalog::from_json(catalog_text({minimal_gpu("dup-x"), minimal_gpu("DUP_X")}), k_origin); },
+        {k_origin, "'DUP_X'", "'id'", "duplicate"});
+  }
+}
+
+TEST_CASE("from_json rejects an unknown architecture", "[catalog]") {
+  json gpu = minimal_gpu();
+  gpu["architecture"] = "pascal";
+  require_invalid(gpu, "architecture");
+}
+
+TEST_CASE("from_json rejects fp8 flags that disagree with the fp8 throughput", "[catalog]") {
+  SECTION("fp8_support true without an fp8 throughput") {
+    json gpu = minimal_gpu();
+    gpu["dense_tflops"].erase("fp8");
+    require_invalid(gpu, "fp8");
+  }
+  SECTION("fp8_support false with an fp8 throughput") {
+    json gpu = minimal_gpu();
+    gpu["fp8_support"] = false;
+    require_invalid(gpu, "fp8");
+  }
+}
+
+TEST_CASE("from_json rejects other inconsistencies", "[catalog]") {
+  SECTION("no fp16 throughput") {
+    json gpu = minimal_gpu();
+    gpu["dense_tflops"].erase("fp16");
+    require_invalid(gpu, "fp16");
+  }
+  SECTION("unknown precision key") {
+    json gpu = minimal_gpu();
+    gpu["dense_tflops"]["fp6"] = 10;
+    require_invalid(gpu, "fp6");
+  }
+  SECTION("unknown price tier") {
+    json gpu = minimal_gpu();
+    gpu["prices"][0]["tier"] = "reserved";
+    require_invalid(gpu, "tier");
+  }
+  SECTION("price without a date") {
+    json gpu = minimal_gpu();
+    gpu["prices"][0].erase("date");
+    require_invalid(gpu, "date");
+  }
+}
+
+TEST_CASE("from_json reports malformed JSON with the origin", "[catalog]") {
+  require_catalog_error([] { GpuCatalog::from_json(R"({"gpus": [ {"id": "x",, } ])", k_origin); }, {k_origin});
+  require_catalog_error([] { GpuCatalog::from_json("", k_origin); }, {k_origin});
+  require_catalog_error([] { GpuCatalog::from_json(R"({"catalog_date": "2026-01-01"})", k_origin); }, {k_origin, "'gpus'"});
+  require_catalog_error([] { GpuCatalog::from_json("[]", k_origin); }, {k_origin});
+}
+
+// ---------------------------------------------------------------------------------------------
+// merge_json
+// ---------------------------------------------------------------------------------------------
+
+TEST_CASE("merge_json overrides a field of an existing GPU and keeps the rest", "[catalog][merge]") {
+  auto catalog = GpuCatalog::embedded();
+  const Gpu before = catalog.find("l40");
+  const std::size_t count = catalog.gpus().size();
+
+  SECTION("plain number replaces a sourced value") {
+    const double patched = 1000;
+    catalog.merge_json(json{{"gpus", {{{"id", "l40"}, {"memory_bandwidth_gb_per_s", patched}}}}}.dump(), "user.json");
+    const Gpu& after = catalog.find("l40");
+    CHECK(after.bandwidth_bytes_per_s == Approx(patched * 1e9));
+    CHECK(after.memory_bytes == Approx(before.memory_bytes));
+    CHECK(after.peak_flops(Precision::fp16) == Approx(before.peak_flops(Precision::fp16)));
+    CHECK(after.prices.size() == before.prices.size());
+    CHECK(catalog.gpus().size() == count);
+  }
+  SECTION("a value inside a sourced object merges and keeps the source") {
+    const double patched = 900;
+    catalog.merge_json(json{{"gpus", {{{"id", "l40"}, {"memory_bandwidth_gb_per_s", {{"value", patched}}}}}}}.dump(),
+                       "user.json");
+    const Gpu& after = catalog.find("l40");
+    CHECK(after.bandwidth_bytes_per_s == Approx(patched * 1e9));
+    CHECK(after.sources.at("memory_bandwidth_gb_per_s") == before.sources.at("memory_bandwidth_gb_per_s"));
+  }
+  SECTION("one precision of dense_tflops merges without dropping the others") {
+    const double patched = 200;
+    catalog.merge_json(json{{"gpus", {{{"id", "l40"}, {"dense_tflops", {{"fp16", patched}}}}}}}.dump(), "user.json");
+    const Gpu& after = catalog.find("l40");
+    CHECK(after.peak_flops(Precision::fp16) == Approx(patched * 1e12));
+    CHECK(after.peak_flops(Precision::fp8) == Approx(before.peak_flops(Precision::fp8)));
+  }
+}
+
+TEST_CASE("merge_json adds a new GPU", "[catalog][merge]") {
+  auto catalog = GpuCatalog::embedded();
+  const std::size_t count = catalog.gpus().size();
+  catalog.merge_json(catalog_text({minimal_gpu("my-new-gpu")}), "user.json");
+  CHECK(catalog.gpus().size() == count + 1);
+  const Gpu& added = catalog.find("my-new-gpu");
+  CHECK(added.id == "my-new-gpu");
+  CHECK(added.bandwidth_bytes_per_s == Approx(864 * 1e9));
+  CHECK(&catalog.find("l40") != &added);
+}
+
+TEST_CASE("merge_json merges prices by provider and tier", "[catalog][merge]") {
+  auto catalog = GpuCatalog::embedded();
+  const Gpu before = catalog.find("l40");
+  const Price* hyperstack_spot = nullptr;
+  for (const auto& p : before.prices)
+    if (p.provider == "hyperstack" && p.tier == "spot") hyperstack_spot = &p;
+
+  SECTION("a new provider is added") {
+    double cheapest = before.price()->usd_per_hour;
+    const double offered = cheapest / 2;
+    catalog.merge_json(json{{"gpus",
+                             {{{"id", "l40"},
+                               {"prices",
+                                {{{"provider", "newcloud"}, {"tier", "on-demand"}, {"usd_per_hour", offered}, {"date", "2026-02-02"}}}}}}}}
+                           .dump(),
+                       "user.json");
+    const Gpu& after = catalog.find("l40");
+    CHECK(after.prices.size() == before.prices.size() + 1);
+    REQUIRE(after.price() != nullptr);
+    CHECK(after.price()->provider == "newcloud");
+    CHECK(after.price()->usd_per_hour == Approx(offered));
+    REQUIRE(after.price("newcloud") != nullptr);
+    CHECK(after.price("hyperstack") != nullptr); // the old ones stay
+  }
+  SECTION("the same provider and tier replaces the old price; another tier stays") {
+    REQUIRE(hyperstack_spot != nullptr);
+    const double spot = hyperstack_spot->usd_per_hour;
+    const double replaced = 2.5;
+    catalog.merge_json(json{{"gpus",
+                             {{{"id", "l40"},
+                               {"prices",
+                                {{{"provider", "hyperstack"}, {"tier", "on-demand"}, {"usd_per_hour", replaced}, {"date", "2026-02-02"}}}}}}}}
+                           .dump(),
+                       "user.json");
+    const Gpu& after = catalog.find("l40");
+    CHECK(after.prices.size() == before.prices.size());
+    REQUIRE(after.price("hyperstack") != nullptr);
+    CHECK(after.price("hyperstack")->usd_per_hour == Approx(replaced));
+    CHECK(after.price("hyperstack")->date == "2026-02-02");
+    bool spot_kept = false;
+    for (const auto& p : after.prices) spot_kept = spot_kept || (p.provider == "hyperstack" && p.tier == "spot" && p.usd_per_hour == spot);
+    CHECK(spot_kept);
+  }
+}
+
+TEST_CASE("merge_json reports an invalid patch naming the user's file", "[catalog][merge]") {
+  auto catalog = GpuCatalog::embedded();
+  SECTION("a mistyped override of an existing GPU") {
+    require_catalog_error(
+        [&] { catalog.merge_json(json{{"gpus", {{{"id", "l40"}, {"memory_gb", "lots"}}}}}.dump(), "user-catalog.json"); },
+        {"user-catalog.json", "'l40'", "'memory_gb'"});
+  }
+  SECTION("a new GPU with a missing field") {
+    json gpu = minimal_gpu("incomplete");
+    gpu.erase("tdp_watts");
+    require_catalog_error([&] { catalog.merge_json(catalog_text({gpu}), "user-catalog.json"); },
+                          {"user-catalog.json", "'incomplete'", "'tdp_watts'"});
+  }
+  SECTION("a new GPU whose id clashes with an existing one after normalisation") {
+    require_catalog_error([&] { catalog.merge_json(catalog_text({minimal_gpu("L-40")}), "user-catalog.json"); },
+                          {"user-catalog.json", "'L-40'", "'id'"});
+  }
+  SECTION("prices that are not an array") {
+    require_catalog_error(
+        [&] { catalog.merge_json(json{{"gpus", {{{"id", "l40"}, {"prices", "cheap"}}}}}.dump(), "user-catalog.json"); },
+        {"user-catalog.json", "'prices'"});
+  }
+  SECTION("malformed JSON") {
+    require_catalog_error([&] { catalog.merge_json("{\"gpus\": [", "user-catalog.json"); }, {"user-catalog.json"});
+  }
+  SECTION("no gpus array") {
+    require_catalog_error([&] { catalog.merge_json("{}", "user-catalog.json"); }, {"user-catalog.json", "'gpus'"});
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// find
+// ---------------------------------------------------------------------------------------------
+
+TEST_CASE("find resolves ids and aliases case- and punctuation-insensitively", "[catalog][find]") {
+  const auto catalog = GpuCatalog::embedded();
+  CHECK(catalog.find("l40").id == "l40");
+  CHECK(catalog.find("L40").id == "l40");
+  CHECK(catalog.find("NVIDIA L40").id == "l40");
+  CHECK(catalog.find("l40s").id == "l40s");
+  CHECK(catalog.find("A6000").id == "rtx-a6000");
+  CHECK(catalog.find("rtx-a6000").id == "rtx-a6000");
+  CHECK(catalog.find("RTX A6000").id == "rtx-a6000");
+  CHECK(catalog.find("h100-sxm").id == "h100-sxm");
+  CHECK(catalog.find("H100 SXM").id == "h100-sxm");
+  CHECK(catalog.find("h100_pcie").id == "h100-pcie");
+}
+
+TEST_CASE("find rejects an unknown name and lists close matches", "[catalog][find]") {
+  const auto catalog = GpuCatalog::embedded();
+  try {
+    catalog.find("h900");
+    FAIL("expected InputError");
+  } catch (const InputError& e) {
+    const std::string message = e.what();
+    INFO("message: " << message);
+    CHECK(message.find("unknown GPU") != std::string::npos);
+    CHECK(message.find("'h900'") != std::string::npos);
+    // "h900" is one substitution away from "h100", an id prefix of both H100s.
+    CHECK((message.find("h100-sxm") != std::string::npos || message.find("h100-pcie") != std::string::npos));
+  }
+  CHECK_THROWS_AS(catalog.find(""), InputError);
+  CHECK_THROWS_AS(catalog.find("---"), InputError);
+}
+
+TEST_CASE("find rejects an ambiguous name and lists both matches (embedded catalog)", "[catalog][find]") {
+  const auto catalog = GpuCatalog::embedded();
+  // BUG: data/gpus.json lists "h100" as an alias of h100-sxm, so find("h100") silently returns the
+  // SXM card instead of reporting that "h100" matches both h100-sxm and h100-pcie.
+  try {
+    const Gpu& gpu = catalog.find("h100");
+    FAIL("expected InputError for ambiguous 'h100', got " << gpu.id);
+  } catch (const InputError& e) {
+    const std::string message = e.what();
+    INFO("message: " << message);
+    CHECK(message.find("'h100'") != std::string::npos);
+    CHECK(message.find("h100-sxm") != std::string::npos);
+    CHECK(message.find("h100-pcie") != std::string::npos);
+  }
+}
+
+TEST_CASE("find rejects an ambiguous prefix and lists every match (inline catalog)", "[catalog][find]") {
+  const auto catalog =
+      GpuCatalog::from_json(catalog_text({minimal_gpu("x100-sxm"), minimal_gpu("x100-pcie"), minimal_gpu("y1")}), k_origin);
+  CHECK(catalog.find("x100 sxm").id == "x100-sxm");
+  CHECK(catalog.find("X100PCIE").id == "x100-pcie");
+  try {
+    catalog.find("x100");
+    FAIL("expected InputError");
+  } catch (const InputError& e) {
+    const std::string message = e.what();
+    INFO("message: " << message);
+    CHECK(message.find("'x100'") != std::string::npos);
+    CHECK(message.find("x100-sxm") != std::string::npos);
+    CHECK(message.find("x100-pcie") != std::string::npos);
+    CHECK(message.find("y1") == std::string::npos);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The shipped data
+// ---------------------------------------------------------------------------------------------
+
+TEST_CASE("the embedded data equals the files in data/", "[catalog][data]") {
+  CHECK(std::string(embedded_gpus_json()) == read_source_file("data/gpus.json"));
+  CHECK(std::string(embedded_models_json()) == read_source_file("data/models.json"));
+  CHECK(std::string(embedded_assumptions_json()) == read_source_file("data/assumptions.json"));
+}
+
+TEST_CASE("the embedded catalog loads", "[catalog][data]") {
+  const auto catalog = GpuCatalog::embedded();
+  const json doc = json::parse(read_source_file("data/gpus.json"));
+  CHECK(catalog.gpus().size() == doc.at("gpus").size());
+  CHECK(catalog.catalog_date() == doc.at("catalog_date").get<std::string>());
+}
+
+namespace {
+
+bool is_whole_word(const std::string& text) {
+  return !text.empty() && std::none_of(text.begin(), text.end(), [](unsigned char c) { return std::isspace(c); });
+}
+
+/// Walks `value` and records every numeric leaf whose enclosing object has no non-empty "source".
+void audit_numbers(const json& value, const std::string& path, const json* parent, const std::string& key,
+                   const std::string& parent_key, std::vector<std::string>& unsourced) {
+  if (value.is_object()) {
+    for (auto it = value.begin(); it != value.end(); ++it)
+      audit_numbers(*it, path + "." + it.key(), &value, it.key(), key, unsourced);
+  } else if (value.is_array()) {
+    for (std::size_t i = 0; i < value.size(); ++i)
+      audit_numbers(value[i], path + "[" + std::to_string(i) + "]", &value, key, parent_key, unsourced);
+  } else if (value.is_number()) {
+    // Exempt: a price's amount (its entry has its own citation and date), and the PCIe/NVLink
+    // generation and lane counts (identifiers, not measured quantities).
+    if (parent_key == "prices" && key == "usd_per_hour") return;
+    if (parent_key == "pcie" && (key == "generation" || key == "lanes")) return;
+    if (parent_key == "nvlink" && key == "generation") return;
+    const bool sourced = parent && parent->is_object() && parent->contains("source") && (*parent)["source"].is_string() &&
+                         !(*parent)["source"].get<std::string>().empty();
+    if (!sourced) unsourced.push_back(path);
+  }
+}
+
+void collect_sources(const json& value, const std::string& path, std::vector<std::pair<std::string, std::string>>& out) {
+  if (value.is_object()) {
+    for (auto it = value.begin(); it != value.end(); ++it) {
+      if (it.key() == "source" && it->is_string()) out.emplace_back(path, it->get<std::string>());
+      else collect_sources(*it, path + "." + it.key(), out);
+    }
+  } else if (value.is_array()) {
+    for (std::size_t i = 0; i < value.size(); ++i) collect_sources(value[i], path + "[" + std::to_string(i) + "]", out);
+  }
+}
+
+bool is_iso_date(const std::string& text) {
+  static const std::regex pattern(R"((\d{4})-(\d{2})-(\d{2}))");
+  std::smatch m;
+  if (!std::regex_match(text, m, pattern)) return false;
+  const int month = std::stoi(m[2]);
+  const int day = std::stoi(m[3]);
+  return month >= 1 && month <= 12 && day >= 1 && day <= 31;
+}
+
+} // namespace
+
+TEST_CASE("audit helper: finds unsourced numbers and honours the exemptions", "[catalog][audit]") {
+  const json gpu = json::parse(R"({
+    "id": "x",
+    "memory_gb": {"value": 48, "source": "s"},
+    "tdp_watts": 300,
+    "dense_tflops": {"fp16": {"value": 100, "source": ""}, "fp8": {"value": 200, "source": "s"}},
+    "pcie": {"generation": 4, "lanes": 16, "bandwidth_gb_per_s": {"value": 64}},
+    "nvlink": {"generation": 3, "links": 2},
+    "prices": [{"provider": "p", "usd_per_hour": 1.0, "date": "2026-01-01", "discount": 0.1}]
+  })");
+  std::vector<std::string> unsourced;
+  for (auto it = gpu.begin(); it != gpu.end(); ++it) audit_numbers(*it, "x." + it.key(), &gpu, it.key(), "", unsourced);
+  std::sort(unsourced.begin(), unsourced.end());
+  CHECK(unsourced == std::vector<std::string>{"x.dense_tflops.fp16.value", "x.nvlink.links",
+                                              "x.pcie.bandwidth_gb_per_s.value", "x.prices[0].discount", "x.tdp_watts"});
+}
+
+TEST_CASE("audit: every number in data/gpus.json has a source", "[catalog][data][audit]") {
+  const json doc = json::parse(read_source_file("data/gpus.json"));
+  std::vector<std::string> unsourced;
+  for (const auto& gpu : doc.at("gpus")) {
+    // Walk each top-level field of the GPU with the field name as the key.
+    const std::string id = gpu.at("id").get<std::string>();
+    for (auto it = gpu.begin(); it != gpu.end(); ++it)
+      audit_numbers(*it, id + "." + it.key(), &gpu, it.key(), "", unsourced);
+  }
+  std::ostringstream list;
+  for (const auto& path : unsourced) list << "  " << path << "\n";
+  INFO("numbers without a source:\n" << list.str());
+  CHECK(unsourced.empty());
+}
+
+TEST_CASE("audit: every source key in data/gpus.json is defined", "[catalog][data][audit]") {
+  const json doc = json::parse(read_source_file("data/gpus.json"));
+  const json& sources = doc.at("sources");
+  REQUIRE(sources.is_object());
+  for (auto it = sources.begin(); it != sources.end(); ++it) {
+    INFO("source key " << it.key());
+    CHECK(it->is_string());
+    CHECK_FALSE(it->get<std::string>().empty());
+  }
+  std::vector<std::pair<std::string, std::string>> used;
+  for (const auto& gpu : doc.at("gpus")) collect_sources(gpu, gpu.at("id").get<std::string>(), used);
+  REQUIRE_FALSE(used.empty());
+  std::vector<std::string> undefined;
+  static const std::regex reference_key(R"(S\d+)");
+  for (const auto& [path, source] : used) {
+    if (source.empty()) {
+      undefined.push_back(path + ": empty source");
+      continue;
+    }
+    // A single word is a key into "sources"; text with spaces is a free-text citation, which may
+    // start with a reference key such as "S12 ..." that must then be defined too.
+    if (is_whole_word(source)) {
+      if (!sources.contains(source)) undefined.push_back(path + ": " + source);
+    } else {
+      const std::string first = source.substr(0, source.find_first_of(" \t"));
+      if (std::regex_match(first, reference_key) && !sources.contains(first))
+        undefined.push_back(path + ": " + first + " (in '" + source + "')");
+    }
+  }
+  std::ostringstream list;
+  for (const auto& entry : undefined) list << "  " << entry << "\n";
+  INFO("undefined sources:\n" << list.str());
+  CHECK(undefined.empty());
+}
+
+TEST_CASE("audit: every GPU in data/gpus.json has a dated on-demand price", "[catalog][data][audit]") {
+  const json doc = json::parse(read_source_file("data/gpus.json"));
+  for (const auto& gpu : doc.at("gpus")) {
+    const std::string id = gpu.at("id").get<std::string>();
+    INFO("gpu " << id);
+    REQUIRE(gpu.contains("prices"));
+    int on_demand = 0;
+    for (const auto& price : gpu.at("prices")) {
+      INFO("price " << price.dump());
+      CHECK(price.value("provider", std::string()).size() > 0);
+      CHECK(is_iso_date(price.value("date", std::string())));
+      CHECK(price.value("usd_per_hour", 0.0) > 0);
+      if (price.value("tier", std::string("on-demand")) == "on-demand" && !price.value("provider", std::string()).empty() &&
+          is_iso_date(price.value("date", std::string())))
+        ++on_demand;
+    }
+    CHECK(on_demand >= 1);
+  }
+}
+
+TEST_CASE("audit: datasheet dense throughputs and NVLink of the L40 and RTX A6000", "[catalog][data][audit]") {
+  const json doc = json::parse(read_source_file("data/gpus.json"));
+  const json* l40 = nullptr;
+  const json* a6000 = nullptr;
+  for (const auto& gpu : doc.at("gpus")) {
+    if (gpu.at("id") == "l40") l40 = &gpu;
+    if (gpu.at("id") == "rtx-a6000") a6000 = &gpu;
+  }
+  REQUIRE(l40 != nullptr);
+  REQUIRE(a6000 != nullptr);
+  // Datasheet dense figures: L40 362.1 TFLOPS FP16 with sparsity -> 181.05 dense; RTX A6000 154.8 dense.
+  CHECK(l40->at("dense_tflops").at("fp16").at("value").get<double>() == Approx(362.1 / 2));
+  CHECK(a6000->at("dense_tflops").at("fp16").at("value").get<double>() == Approx(154.8));
+  CHECK(l40->at("nvlink").is_null());
+  CHECK_FALSE(a6000->at("nvlink").is_null());
+
+  // And the parsed catalog agrees, in FLOP/s.
+  const auto catalog = GpuCatalog::embedded();
+  const Gpu* parsed_l40 = find_by_id(catalog, "l40");
+  const Gpu* parsed_a6000 = find_by_id(catalog, "rtx-a6000");
+  REQUIRE(parsed_l40 != nullptr);
+  REQUIRE(parsed_a6000 != nullptr);
+  CHECK(parsed_l40->peak_flops(Precision::fp16) == Approx(181.05e12));
+  CHECK(parsed_a6000->peak_flops(Precision::fp16) == Approx(154.8e12));
+  CHECK_FALSE(parsed_l40->has_nvlink);
+  CHECK(parsed_a6000->has_nvlink);
+  CHECK(parsed_a6000->nvlink_bandwidth_bytes_per_s > 0);
+}
