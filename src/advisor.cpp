@@ -63,13 +63,18 @@ void apply_rules(const Workload& w, Candidate& c, const Assumptions& a) {
   if (!m.fits()) {
     c.eligible = false;
     const double kv_share = m.kv_cache_bytes / m.total_bytes;
+    // The smallest power-of-two count that would fit, for the hint.
+    int enough = 0;
+    for (int n = c.count * 2; n <= 64 && enough == 0; n *= 2)
+      if (estimate_memory(w, c.precision, gpu, n, a).fits()) enough = n;
+    const std::string more = enough > 0 ? fmt::format("--count {} fits", enough) : "even 64 GPUs do not fit";
     std::string hint = m.weights_bytes + m.overhead_bytes > m.usable_bytes
-                           ? fmt::format("the weights alone ({}) exceed the usable memory: use more GPUs (--count {}) or "
-                                         "a smaller weight format",
-                                         format_gb(m.weights_bytes), c.count * 2)
+                           ? fmt::format("the weights alone ({}) exceed the usable memory: {}, or use a smaller weight "
+                                         "format",
+                                         format_gb(m.weights_bytes), more)
                            : fmt::format("the KV cache is {:.0f}% of the need: lower --batch or --context, use "
-                                         "--kv-precision fp8, or --count {}",
-                                         kv_share * 100, c.count * 2);
+                                         "--kv-precision fp8, or {}",
+                                         kv_share * 100, more);
     c.findings.push_back({"memory-does-not-fit", Severity::error,
                           fmt::format("needs {} per GPU but {} is usable ({:.0f}% of {} allocatable)",
                                       format_gb(m.total_bytes), format_gb(m.usable_bytes), w.memory_utilization * 100,

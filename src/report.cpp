@@ -293,10 +293,10 @@ void write_text(std::ostream& out, const Advice& advice, const TextOptions& opti
                        format_gb(m.kv_cache_bytes), format_gb(m.activation_bytes), format_gb(m.overhead_bytes))
         << fmt::format("           = {} of {} usable ({:.0f}% of {} allocatable)\n", format_gb(m.total_bytes),
                        format_gb(m.usable_bytes), w.memory_utilization * 100, format_gb(m.allocatable_bytes));
-    out << fmt::format("  decode   {} tok/s total, {} tok/s per sequence (range {}-{}), {}-bound\n",
-                       tokens_per_s(p.decode_tokens_per_s.expected), tokens_per_s(p.decode_tokens_per_s_per_sequence.expected),
+    out << fmt::format("  decode   {} tok/s per sequence (range {}-{}), {} in all; {}-bound\n",
+                       tokens_per_s(p.decode_tokens_per_s_per_sequence.expected),
                        tokens_per_s(p.decode_tokens_per_s_per_sequence.low), tokens_per_s(p.decode_tokens_per_s_per_sequence.high),
-                       p.decode_compute_bound ? "compute" : "memory");
+                       tokens_per_s(p.decode_tokens_per_s.expected), p.decode_compute_bound ? "compute" : "memory");
     out << fmt::format("  prefill  {} tok/s; time to first token {} (range {}-{})\n",
                        tokens_per_s(p.prefill_tokens_per_s.expected), format_duration(p.time_to_first_token_s.expected),
                        format_duration(p.time_to_first_token_s.low), format_duration(p.time_to_first_token_s.high));

@@ -1,5 +1,5 @@
 #pragma once
-/// The default data files, compiled into the library by cmake/embed.cmake.
+/// The default data files, compiled into the library by src/embed.cmake.
 #include <string_view>
 
 namespace gpuadvise {

@@ -9,7 +9,10 @@
 namespace gpuadvise {
 
 /// Version of the program and of the JSON document layout (docs/json.md).
-inline constexpr const char* k_version = "0.1.0";
+#ifndef GPUADVISE_VERSION
+#define GPUADVISE_VERSION "0.0.0-dev"
+#endif
+inline constexpr const char* k_version = GPUADVISE_VERSION; ///< from CMake's project(VERSION)
 inline constexpr int k_schema_version = 1;
 
 /// The advice as the documented JSON document (schema_version 1).
