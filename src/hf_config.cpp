@@ -27,11 +27,11 @@ const std::set<std::string> k_no_effect = {
 
 /// The first of `keys` present in the config, as a positive integer; 0 when none is present.
 long long first_int(const Fields& f, std::initializer_list<const char*> keys, HfConfigInfo& info) {
-  for (const char* key : keys)
-    if (f.has(key)) {
-      info.used_fields.emplace_back(key);
-      return f.integer(key, 0, 1'000'000'000'000LL);
-    }
+  for (const char* key : keys) {
+    if (!f.json().contains(key)) continue;
+    info.used_fields.emplace_back(key); // null counts as read: it means "not set"
+    if (f.has(key)) return f.integer(key, 0, 1'000'000'000'000LL);
+  }
   return 0;
 }
 
@@ -117,7 +117,7 @@ ModelShape shape_from_hf_config(std::string_view text, std::string_view origin, 
       s.sliding_layers = SlidingLayers::all;
     }
     if (f.has("use_sliding_window")) info.used_fields.emplace_back("use_sliding_window");
-  } else if (f.has("sliding_window")) {
+  } else if (f.json().contains("sliding_window")) { // present but null, zero or switched off: no window
     info.used_fields.emplace_back("sliding_window");
     if (f.has("use_sliding_window")) info.used_fields.emplace_back("use_sliding_window");
   }
@@ -152,8 +152,6 @@ ModelShape shape_from_hf_config(std::string_view text, std::string_view origin, 
     s.mla = m;
     s.num_kv_heads = s.num_attention_heads;
     s.head_dim = m.qk_nope_head_dim + m.qk_rope_head_dim;
-  } else if (f.has("q_lora_rank")) {
-    info.used_fields.emplace_back("q_lora_rank");
   }
 
   info.torch_dtype = f.has("torch_dtype") && f.json().at("torch_dtype").is_string() ? f.string("torch_dtype")

@@ -4,6 +4,7 @@
 #include <gpuadvise/catalog.hpp>
 #include <gpuadvise/error.hpp>
 #include <gpuadvise/files.hpp>
+#include <gpuadvise/listing.hpp>
 #include <gpuadvise/model.hpp>
 #include <gpuadvise/report.hpp>
 #include <gpuadvise/units.hpp>
@@ -59,10 +60,64 @@ void setup_advise(CLI::App& app, AdviseCli& o) {
   app.add_flag("--no-color", o.no_color, "Never colour the output (NO_COLOR is also respected)");
 }
 
+/// Options of `gpuadvise gpus`.
+struct GpusCli {
+  GpuFilter filter;
+  std::string min_memory;
+  std::vector<std::string> catalogs;
+  bool json = false;
+};
+
+void setup_gpus(CLI::App& app, GpusCli& o) {
+  app.add_option("--name", o.filter.name, "Only GPUs whose id, name or alias contains this (e.g. a100, ada)");
+  app.add_option("--min-memory", o.min_memory, "Only GPUs with at least this many GB of memory (e.g. 48)");
+  app.add_option("--provider", o.filter.provider, "Show this provider's price (default: cheapest on-demand)");
+  app.add_option("--catalog", o.catalogs, "Extra GPU catalog JSON merged over the built-in one (repeatable)");
+  app.add_flag("--json", o.json, "Print the catalog as JSON");
+}
+
+GpuCatalog load_catalog(const std::vector<std::string>& paths) {
+  auto catalog = GpuCatalog::embedded();
+  for (const auto& path : paths) catalog.merge_json(read_text_file(path, "catalog"), path);
+  return catalog;
+}
+
+int run_gpus(GpusCli& o) {
+  const auto catalog = load_catalog(o.catalogs);
+  if (!o.min_memory.empty()) {
+    char* end = nullptr;
+    o.filter.min_memory_gb = std::strtod(o.min_memory.c_str(), &end);
+    if (end == o.min_memory.c_str() || *end != '\0' || !(o.filter.min_memory_gb >= 0) || o.filter.min_memory_gb > 1e6)
+      throw InputError(fmt::format("invalid --min-memory '{}': expected a number of GB such as 48", o.min_memory));
+  }
+  const auto gpus = select_gpus(catalog, o.filter);
+  if (o.json) std::cout << gpus_json(gpus, o.filter, catalog.catalog_date()).dump(2) << "\n";
+  else write_gpus_text(std::cout, gpus, o.filter);
+  return 0;
+}
+
+/// Options of `gpuadvise models`.
+struct ModelsCli {
+  std::vector<std::string> models_catalogs;
+  bool json = false;
+};
+
+void setup_models(CLI::App& app, ModelsCli& o) {
+  app.add_option("--models-catalog", o.models_catalogs, "Extra model catalog JSON (repeatable)");
+  app.add_flag("--json", o.json, "Print the presets as JSON");
+}
+
+int run_models(const ModelsCli& o) {
+  auto models = ModelCatalog::embedded();
+  for (const auto& path : o.models_catalogs) models.merge_json(read_text_file(path, "models catalog"), path);
+  if (o.json) std::cout << models_json(models).dump(2) << "\n";
+  else write_models_text(std::cout, models);
+  return 0;
+}
+
 /// Runs the advisor; returns the exit code (0 recommendation, 1 none).
 int run_advise(AdviseCli& o) {
-  auto catalog = GpuCatalog::embedded();
-  for (const auto& path : o.catalogs) catalog.merge_json(read_text_file(path, "catalog"), path);
+  const auto catalog = load_catalog(o.catalogs);
   auto models = ModelCatalog::embedded();
   for (const auto& path : o.models_catalogs) models.merge_json(read_text_file(path, "models catalog"), path);
   auto assumptions = Assumptions::embedded();
@@ -99,8 +154,15 @@ int run_advise(AdviseCli& o) {
 int main(int argc, char** argv) {
   CLI::App app{"gpuadvise: which GPU should run this model, will it fit, how fast, and what will it cost?"};
   app.set_version_flag("--version", std::string("gpuadvise ") + gpuadvise::k_version);
+  app.require_subcommand(0, 1);
   AdviseCli advise_cli;
   setup_advise(app, advise_cli);
+  GpusCli gpus_cli;
+  auto* gpus = app.add_subcommand("gpus", "List the GPU catalog: memory, bandwidth, dense TFLOPS, interconnect, price");
+  setup_gpus(*gpus, gpus_cli);
+  ModelsCli models_cli;
+  auto* models = app.add_subcommand("models", "List the model presets with their shapes and parameter counts");
+  setup_models(*models, models_cli);
   try {
     app.parse(argc, argv);
   } catch (const CLI::Success& e) {
@@ -110,6 +172,8 @@ int main(int argc, char** argv) {
     return 2;
   }
   try {
+    if (gpus->parsed()) return run_gpus(gpus_cli);
+    if (models->parsed()) return run_models(models_cli);
     return run_advise(advise_cli);
   } catch (const gpuadvise::Error& e) {
     std::cerr << "gpuadvise: error: " << e.what() << "\n";

@@ -1,3 +1,4 @@
+#include <gpuadvise/listing.hpp>
 #include <gpuadvise/report.hpp>
 #include <gpuadvise/units.hpp>
 
@@ -23,26 +24,6 @@ json span_range(const Span& s) { return {{"low", tidy(s.low)}, {"high", tidy(s.h
 json finding_json(const Finding& f) {
   json j = {{"id", f.id}, {"severity", to_string(f.severity)}, {"message", f.message}};
   if (!f.hint.empty()) j["hint"] = f.hint;
-  return j;
-}
-
-json shape_json(const ModelShape& s) {
-  json j = {{"layers", s.num_layers},
-            {"hidden_size", s.hidden_size},
-            {"attention_heads", s.num_attention_heads},
-            {"kv_heads", s.num_kv_heads},
-            {"head_dim", s.head_dim},
-            {"intermediate_size", s.intermediate_size},
-            {"vocab_size", s.vocab_size},
-            {"tie_word_embeddings", s.tie_word_embeddings},
-            {"max_context_tokens", s.max_context},
-            {"sliding_window_tokens", s.sliding_window > 0 ? json(s.sliding_window) : json(nullptr)},
-            {"sliding_window_layers", s.sliding_layer_count()}};
-  j["moe"] = s.moe ? json{{"experts", s.moe->num_experts}, {"experts_per_token", s.moe->experts_per_token},
-                          {"shared_experts", s.moe->num_shared_experts}}
-                   : json(nullptr);
-  j["mla"] = s.mla ? json{{"kv_lora_rank", s.mla->kv_lora_rank}, {"qk_rope_head_dim", s.mla->qk_rope_head_dim}}
-                   : json(nullptr);
   return j;
 }
 
@@ -134,7 +115,7 @@ json to_json(const Advice& advice) {
                        {"shape_source", w.shape.source},
                        {"params_total", tidy(w.params_total)},
                        {"params_active", tidy(w.params_active)},
-                       {"shape", shape_json(w.shape)}}},
+                       {"shape", model_shape_json(w.shape)}}},
                      {"precision", to_string(w.precision)},
                      {"kv_precision", w.kv_precision_given ? json(to_string(w.kv_precision)) : json("auto")},
                      {"batch", w.batch},
