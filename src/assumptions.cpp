@@ -2,6 +2,9 @@
 
 #include <gpuadvise/assumptions.hpp>
 #include <gpuadvise/embedded.hpp>
+#include <gpuadvise/error.hpp>
+
+#include <vector>
 
 namespace gpuadvise {
 namespace {
@@ -41,9 +44,25 @@ Assumptions Assumptions::from_json(std::string_view text, std::string_view origi
   Assumptions a;
   a.runtime_overhead_bytes = top.sourced("runtime_overhead_gib", &a.runtime_overhead_source, 0, 64) * 1024 * 1024 * 1024;
   a.max_batched_tokens = top.sourced("max_batched_tokens", &a.max_batched_tokens_source, 1, 1e7);
+  a.gemm_half_tokens = top.sourced("gemm_half_efficiency_tokens", &a.gemm_half_tokens_source, 0, 1e6);
   a.int4_group_size = static_cast<int>(top.sourced("int4_group_size", &a.int4_group_size_source, 8, 4096));
-  a.step_overhead_s = top.sourced("step_overhead_ms", &a.step_overhead_source, 0, 1000) / 1e3;
-  a.layer_overhead_s = top.sourced("layer_overhead_us", &a.layer_overhead_source, 0, 1e5) / 1e6;
+  const auto* runtimes = top.object("runtimes");
+  if (!runtimes) top.fail("runtimes", "missing (expected an object of serving runtimes)");
+  for (auto it = runtimes->begin(); it != runtimes->end(); ++it) {
+    const Fields r(it.value(), fmt::format("{}: runtime '{}'", origin, it.key()));
+    Runtime runtime;
+    runtime.id = it.key();
+    runtime.name = r.string("name");
+    runtime.step_overhead_s = r.number("step_overhead_ms", 0, 1000) / 1e3;
+    runtime.layer_overhead_s = r.number("layer_overhead_us", 0, 1e5) / 1e6;
+    runtime.fp16_accumulate = r.boolean_or("fp16_accumulate", false);
+    runtime.compute_scale = r.number_or("compute_scale", 1, 0.05, 2);
+    runtime.bandwidth_scale = r.number_or("bandwidth_scale", 1, 0.05, 2);
+    runtime.source = r.string("source");
+    a.runtimes[runtime.id] = runtime;
+  }
+  a.default_runtime = top.string("default_runtime");
+  if (!a.runtimes.count(a.default_runtime)) top.fail("default_runtime", "is not one of the runtimes");
   read_efficiency(top, a.efficiency);
   for (const char* kind : {"bandwidth", "compute", "mfu"})
     if (!a.efficiency.count(kind)) top.fail("efficiency", fmt::format("missing the default '{}' entry", kind));
@@ -59,6 +78,14 @@ void Assumptions::merge_json(std::string_view text, std::string_view origin) {
   const Fields top(doc, std::string(origin));
   if (!top.has("efficiency")) top.fail("efficiency", "missing (a calibration file gives measured fractions here)");
   read_efficiency(top, efficiency);
+}
+
+const Runtime& Assumptions::runtime(std::string_view id) const {
+  auto it = runtimes.find(std::string(id));
+  if (it != runtimes.end()) return it->second;
+  std::vector<std::string> known;
+  for (const auto& [key, value] : runtimes) known.push_back(key);
+  throw InputError(fmt::format("unknown --runtime '{}': expected one of {}", id, fmt::join(known, ", ")));
 }
 
 const Range& Assumptions::fraction(std::string_view kind, std::string_view architecture, Precision precision) const {

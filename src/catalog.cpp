@@ -62,6 +62,10 @@ Gpu read_gpu(const nlohmann::json& entry, const std::string& where) {
   }
   if (gpu.peak_flops(Precision::fp16) <= 0) t.fail("fp16", "missing or zero (every supported GPU has fp16 tensor throughput)");
 
+  if (g.has("fp16_accumulate_tflops")) {
+    gpu.fp16_accumulate_flops = g.sourced("fp16_accumulate_tflops", &source, 0, 1e6) * 1e12;
+    gpu.sources["fp16_accumulate_tflops"] = source;
+  }
   gpu.fp8_support = g.boolean("fp8_support");
   gpu.bf16_support = g.boolean("bf16_support");
   if (gpu.fp8_support && gpu.peak_flops(Precision::fp8) <= 0)

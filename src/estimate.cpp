@@ -34,13 +34,12 @@ double routed_expert_params(const ModelShape& s, double params_total) {
 /// Weight bytes one forward pass over `tokens` tokens reads: every weight but the input embedding
 /// table (a lookup of a few rows), with only the routed experts of a MoE model.
 double weight_bytes_read(const Workload& w, Precision p, const Assumptions& a, double tokens) {
+  const int group = w.group_size > 0 ? w.group_size : a.int4_group_size;
   const double all = weight_bytes(w, p, a.int4_group_size);
-  const double embedding_bpp = p == Precision::fp32 ? 4 : 2;
-  const double lookup = w.shape.tie_word_embeddings ? 0 : w.params_embedding / 2 * embedding_bpp;
+  const double lookup = w.shape.tie_word_embeddings ? 0 : w.params_embedding / 2 * embedding_bytes_per_param(p, group);
   double skipped = 0;
   if (w.shape.moe) {
-    const double experts = routed_expert_params(w.shape, w.params_total) *
-                           weight_bytes_per_param(p, w.group_size > 0 ? w.group_size : a.int4_group_size);
+    const double experts = routed_expert_params(w.shape, w.params_total) * weight_bytes_per_param(p, group);
     skipped = experts * (1.0 - expert_fraction_touched(*w.shape.moe, tokens));
   }
   return std::max(0.0, all - lookup - skipped);
@@ -78,17 +77,36 @@ struct Pass {
   double flops = 0;
   double bytes = 0;
   double fixed_s = 0;   ///< launches, scheduling and all-reduces (same in every case)
+  double tokens = 0;    ///< prefill tokens per GEMM (the M dimension; 0 for decode): small passes fill tiles poorly
 };
 
-Span pass_time(const Pass& pass, double peak_flops, double bandwidth, const Range& compute, const Range& memory,
+/// Achievable fractions of peak compute and bandwidth, already scaled for the runtime.
+struct Fractions {
+  Range compute;
+  Range memory;
+};
+
+Span pass_time(const Pass& pass, double peak_flops, double bandwidth, const Fractions& f, double half_tokens,
                bool* compute_bound) {
-  auto time_at = [&](double compute_fraction, double memory_fraction) {
-    const double t_compute = pass.flops / (peak_flops * compute_fraction);
+  // Prefill GEMM efficiency rises with the tokens per pass: fraction x M / (M + M_half).
+  const double fill = pass.tokens > 0 ? pass.tokens / (pass.tokens + half_tokens) : 1.0;
+  // Fixed costs differ up to 2x between runtime versions and hosts: half in the fast case, double in the slow.
+  auto time_at = [&](double compute_fraction, double memory_fraction, double fixed_scale) {
+    const double t_compute = pass.flops / (peak_flops * compute_fraction * fill);
     const double t_memory = pass.bytes / (bandwidth * memory_fraction);
-    return std::max(t_compute, t_memory) + pass.fixed_s;
+    return std::max(t_compute, t_memory) + pass.fixed_s * fixed_scale;
   };
-  if (compute_bound) *compute_bound = pass.flops / (peak_flops * compute.expected) > pass.bytes / (bandwidth * memory.expected);
-  return {time_at(compute.high, memory.high), time_at(compute.expected, memory.expected), time_at(compute.low, memory.low)};
+  if (compute_bound)
+    *compute_bound = pass.flops / (peak_flops * f.compute.expected * fill) > pass.bytes / (bandwidth * f.memory.expected);
+  return {time_at(f.compute.high, f.memory.high, 0.5), time_at(f.compute.expected, f.memory.expected, 1),
+          time_at(f.compute.low, f.memory.low, 2)};
+}
+
+Range scaled(Range r, double factor) {
+  r.low = std::min(1.0, r.low * factor);
+  r.expected = std::min(1.0, r.expected * factor);
+  r.high = std::min(1.0, r.high * factor);
+  return r;
 }
 
 Span scale(const Span& s, double factor) { return {s.low * factor, s.expected * factor, s.high * factor}; }
@@ -97,6 +115,11 @@ Span add(const Span& a, const Span& b) { return {a.low + b.low, a.expected + b.e
 Span rate(double amount, const Span& time) { return {amount / time.high, amount / time.expected, amount / time.low}; }
 
 } // namespace
+
+std::string runtime_for(const Workload& w, const Assumptions& a) {
+  if (!w.runtime.empty()) return w.runtime;
+  return is_gguf(w.precision) && a.runtimes.count("llamacpp") ? "llamacpp" : a.default_runtime;
+}
 
 bool supports_natively(const Gpu& gpu, Precision p) {
   switch (p) {
@@ -108,6 +131,9 @@ bool supports_natively(const Gpu& gpu, Precision p) {
   case Precision::int8_wo: return gpu.compute_capability >= 7.0;
   case Precision::int4: return gpu.compute_capability >= 7.5;
   case Precision::nf4: return gpu.compute_capability >= 5.0;
+  case Precision::q8_0:
+  case Precision::q4_0:
+  case Precision::q4_k_m: return gpu.compute_capability >= 6.0; // llama.cpp CUDA kernels
   }
   return false;
 }
@@ -138,9 +164,8 @@ PrecisionDecision decide_precision(const Workload& w, const Gpu& gpu) {
 double weight_bytes(const Workload& w, Precision p, int default_group_size) {
   const int int4_group_size = w.group_size > 0 ? w.group_size : default_group_size;
   // Quantized formats keep the embedding table and LM head in 16-bit (AWQ, GPTQ, bitsandbytes, vLLM fp8).
-  const double embedding_bpp = p == Precision::fp32 ? 4 : 2;
   return (w.params_total - w.params_embedding) * weight_bytes_per_param(p, int4_group_size) +
-         w.params_embedding * embedding_bpp;
+         w.params_embedding * embedding_bytes_per_param(p, int4_group_size);
 }
 
 MemoryEstimate estimate_memory(const Workload& w, const PrecisionDecision& p, const Gpu& gpu, int count,
@@ -168,14 +193,19 @@ PerfEstimate estimate_performance(const Workload& w, const PrecisionDecision& p,
                                   const Assumptions& a) {
   PerfEstimate r;
   const Precision compute = compute_format(p.effective);
-  const double peak = gpu.peak_flops(compute) * count;
+  const Runtime& runtime = a.runtime(runtime_for(w, a));
+  // GeForce cards run FP16-accumulate GEMMs at twice the FP32-accumulate rate; runtimes that use them get it.
+  const double per_gpu_peak = runtime.fp16_accumulate && compute == Precision::fp16 && gpu.fp16_accumulate_flops > 0
+                                  ? gpu.fp16_accumulate_flops
+                                  : gpu.peak_flops(compute);
+  const double peak = per_gpu_peak * count;
   const double bandwidth = gpu.bandwidth_bytes_per_s * count;
-  const Range& bw_eff = a.fraction("bandwidth", gpu.architecture, p.effective);
-  const Range& fl_eff = a.fraction("compute", gpu.architecture, compute);
+  const Fractions fractions{scaled(a.fraction("compute", gpu.architecture, p.effective), runtime.compute_scale),
+                            scaled(a.fraction("bandwidth", gpu.architecture, p.effective), runtime.bandwidth_scale)};
   const Link link = tp_link(gpu, count);
   const double act_bytes = activation_bytes_per_element(p.effective);
   const double kv_bpe = kv_bytes_per_element(p.kv_effective);
-  const double per_layer_fixed = a.layer_overhead_s * w.shape.num_layers;
+  const double per_layer_fixed = runtime.layer_overhead_s * w.shape.num_layers;
   const double attn_flops = attention_flops_per_context_token(w.shape);
   const double input = static_cast<double>(w.input_tokens);
   const double output = static_cast<double>(w.output_tokens);
@@ -189,9 +219,10 @@ PerfEstimate estimate_performance(const Workload& w, const PrecisionDecision& p,
     // Causal attention: a prompt of s tokens attends on average to s/2 earlier positions.
     pass.flops = tokens * (2.0 * matmul_params(w) + attn_flops * attended_tokens_all_layers(w.shape, input / 2));
     pass.bytes = chunks * weight_bytes_read(w, p.effective, a, chunk_tokens);
-    pass.fixed_s = chunks * (a.step_overhead_s + per_layer_fixed +
+    pass.tokens = chunk_tokens;
+    pass.fixed_s = chunks * (runtime.step_overhead_s + per_layer_fixed +
                              2.0 * w.shape.num_layers * allreduce_s(link, count, chunk_tokens * w.shape.hidden_size * act_bytes));
-    return pass_time(pass, peak, bandwidth, fl_eff, bw_eff, nullptr);
+    return pass_time(pass, peak, bandwidth, fractions, a.gemm_half_tokens, nullptr);
   };
   // One decode step for `sequences` sequences at mean position input + output/2.
   auto decode_step = [&](double sequences, bool* bound, Pass* out) {
@@ -201,9 +232,10 @@ PerfEstimate estimate_performance(const Workload& w, const PrecisionDecision& p,
     pass.bytes = weight_bytes_read(w, p.effective, a, sequences) +
                  sequences * kv_cache_bytes_per_sequence(w.shape, position, kv_bpe);
     const double comm = 2.0 * w.shape.num_layers * allreduce_s(link, count, sequences * w.shape.hidden_size * act_bytes);
-    pass.fixed_s = a.step_overhead_s + per_layer_fixed + comm;
+    pass.fixed_s = runtime.step_overhead_s + per_layer_fixed + comm;
+    pass.tokens = 0; // decode runs skinny GEMV-style kernels: no tile-filling penalty
     if (out) *out = pass;
-    return pass_time(pass, peak, bandwidth, fl_eff, bw_eff, bound);
+    return pass_time(pass, peak, bandwidth, fractions, a.gemm_half_tokens, bound);
   };
 
   const double batch = static_cast<double>(w.batch);
@@ -211,7 +243,7 @@ PerfEstimate estimate_performance(const Workload& w, const PrecisionDecision& p,
   r.decode_step_s = decode_step(batch, &r.decode_compute_bound, &step);
   r.decode_bytes_per_step = step.bytes;
   r.decode_flops_per_step = step.flops;
-  r.communication_s_per_step = step.fixed_s - a.step_overhead_s - per_layer_fixed;
+  r.communication_s_per_step = step.fixed_s - runtime.step_overhead_s - per_layer_fixed;
   r.decode_tokens_per_s = rate(batch, r.decode_step_s);
   r.decode_tokens_per_s_per_sequence = rate(1, r.decode_step_s);
   const Span batch_prefill = prefill(batch);

@@ -3,11 +3,13 @@
 #include <gpuadvise/assumptions.hpp>
 #include <gpuadvise/catalog.hpp>
 #include <gpuadvise/error.hpp>
+#include <gpuadvise/embedded.hpp>
 #include <gpuadvise/files.hpp>
 #include <gpuadvise/listing.hpp>
 #include <gpuadvise/model.hpp>
 #include <gpuadvise/report.hpp>
 #include <gpuadvise/units.hpp>
+#include <gpuadvise/validation.hpp>
 #include <gpuadvise/workload.hpp>
 
 #include <CLI/CLI.hpp>
@@ -25,7 +27,7 @@ using namespace gpuadvise;
 /// Options of the default command (advise).
 struct AdviseCli {
   WorkloadRequest workload;
-  std::string precision, kv_precision, context, input_tokens, requests, tokens, model_config;
+  std::string runtime, precision, kv_precision, context, input_tokens, requests, tokens, model_config;
   std::vector<std::string> gpus;
   std::string count = "1";
   std::string provider;
@@ -50,6 +52,7 @@ void setup_advise(CLI::App& app, AdviseCli& o) {
   app.add_option("--tokens", o.tokens, "Total generated tokens in the job (instead of --requests)");
   app.add_option("--memory-utilization", o.workload.memory_utilization,
                  "Fraction of GPU memory the runtime may use, as vLLM's gpu_memory_utilization (default 0.90)");
+  app.add_option("--runtime", o.runtime, "Serving runtime: vllm|trtllm|llamacpp|transformers (default vllm; llamacpp for GGUF)");
   app.add_option("--gpu,-g", o.gpus, "Candidate GPU (repeatable): id or alias such as l40, A6000, 'H100 SXM'");
   app.add_option("--count,-n", o.count, "GPUs per candidate, split by tensor parallelism (default 1)");
   app.add_option("--provider", o.provider, "Price provider (default: the cheapest on-demand price per GPU)");
@@ -115,6 +118,32 @@ int run_models(const ModelsCli& o) {
   return 0;
 }
 
+/// Options of `gpuadvise validate`.
+struct ValidateCli {
+  std::string data;
+  std::string calibration;
+  bool json = false;
+};
+
+void setup_validate(CLI::App& app, ValidateCli& o) {
+  app.add_option("--data", o.data, "Measurements file (default: data/validation.json as built in)");
+  app.add_option("--calibration", o.calibration, "JSON with measured efficiency fractions replacing the defaults");
+  app.add_flag("--json", o.json, "Print rows and summary as JSON");
+}
+
+int run_validate(const ValidateCli& o) {
+  const auto catalog = GpuCatalog::embedded();
+  const auto models = ModelCatalog::embedded();
+  auto assumptions = Assumptions::embedded();
+  if (!o.calibration.empty()) assumptions.merge_json(read_text_file(o.calibration, "calibration file"), o.calibration);
+  const std::string text = o.data.empty() ? std::string(embedded_validation_json()) : read_text_file(o.data, "measurements file");
+  const auto results = run_validation(text, o.data.empty() ? "data/validation.json (embedded)" : o.data, catalog, models,
+                                      assumptions);
+  if (o.json) std::cout << validation_json(results).dump(2) << "\n";
+  else write_validation_text(std::cout, results);
+  return 0;
+}
+
 /// Runs the advisor; returns the exit code (0 recommendation, 1 none).
 int run_advise(AdviseCli& o) {
   const auto catalog = load_catalog(o.catalogs);
@@ -125,6 +154,7 @@ int run_advise(AdviseCli& o) {
 
   auto& request = o.workload;
   if (!o.precision.empty()) request.precision = o.precision;
+  if (!o.runtime.empty()) request.runtime = o.runtime;
   if (!o.model_config.empty()) request.model_config = o.model_config;
   if (!o.kv_precision.empty()) request.kv_precision = o.kv_precision;
   if (!o.context.empty()) request.context = o.context;
@@ -163,6 +193,9 @@ int main(int argc, char** argv) {
   ModelsCli models_cli;
   auto* models = app.add_subcommand("models", "List the model presets with their shapes and parameter counts");
   setup_models(*models, models_cli);
+  ValidateCli validate_cli;
+  auto* validate = app.add_subcommand("validate", "Run the estimator on published measurements and print the errors");
+  setup_validate(*validate, validate_cli);
   try {
     app.parse(argc, argv);
   } catch (const CLI::Success& e) {
@@ -174,6 +207,7 @@ int main(int argc, char** argv) {
   try {
     if (gpus->parsed()) return run_gpus(gpus_cli);
     if (models->parsed()) return run_models(models_cli);
+    if (validate->parsed()) return run_validate(validate_cli);
     return run_advise(advise_cli);
   } catch (const gpuadvise::Error& e) {
     std::cerr << "gpuadvise: error: " << e.what() << "\n";

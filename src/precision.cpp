@@ -16,6 +16,9 @@ std::string_view to_string(Precision p) {
   case Precision::int8_wo: return "int8-wo";
   case Precision::int4: return "int4";
   case Precision::nf4: return "nf4";
+  case Precision::q8_0: return "q8_0";
+  case Precision::q4_0: return "q4_0";
+  case Precision::q4_k_m: return "q4_k_m";
   }
   return "?";
 }
@@ -30,13 +33,17 @@ Precision parse_precision(std::string_view text, std::string_view what) {
   if (name == "int8wo" || name == "w8a16" || name == "int8weightonly" || name == "llmint8") return Precision::int8_wo;
   if (name == "int4" || name == "w4a16" || name == "awq" || name == "gptq") return Precision::int4;
   if (name == "nf4" || name == "bnb4" || name == "bnbnf4") return Precision::nf4;
-  throw InputError(fmt::format("unknown {} '{}': expected one of fp32, fp16, bf16, fp8, int8, int8-wo, int4, nf4", what,
-                               text));
+  if (name == "q80") return Precision::q8_0;
+  if (name == "q40") return Precision::q4_0;
+  if (name == "q4km") return Precision::q4_k_m;
+  throw InputError(fmt::format("unknown {} '{}': expected one of fp32, fp16, bf16, fp8, int8, int8-wo, int4, nf4, "
+                               "q8_0, q4_0, q4_k_m",
+                               what, text));
 }
 
 Precision parse_kv_precision(std::string_view text) {
   const Precision p = parse_precision(text, "KV-cache precision");
-  if (p == Precision::int4 || p == Precision::int8_wo || p == Precision::nf4)
+  if (p == Precision::int4 || p == Precision::int8_wo || p == Precision::nf4 || is_gguf(p))
     throw InputError(fmt::format("unknown KV-cache precision '{}': expected one of fp16, bf16, fp8, int8, fp32", text));
   return p;
 }
@@ -51,6 +58,9 @@ double weight_bytes_per_param(Precision p, int int4_group_size) {
   case Precision::int8_wo: return 1 + 4.0 / int4_group_size;  // fp16 scale + fp16 zero per group
   case Precision::int4: return 0.5 + 4.0 / int4_group_size;    // fp16 scale + fp16 zero per group
   case Precision::nf4: return 0.5 + 4.0 / 64;                  // fp32 absmax per block of 64
+  case Precision::q8_0: return 34.0 / 32;                       // 32 int8 + fp16 scale per block
+  case Precision::q4_0: return 18.0 / 32;                       // 32 x 4 bits + fp16 scale per block
+  case Precision::q4_k_m: return 4.8 / 8;                       // mixed Q4_K/Q6_K, 4.8 bits on average
   }
   return 2;
 }
@@ -67,11 +77,20 @@ double kv_bytes_per_element(Precision p) {
 double activation_bytes_per_element(Precision p) { return p == Precision::fp32 ? 4 : 2; }
 
 Precision compute_format(Precision p) {
-  return p == Precision::int4 || p == Precision::int8_wo || p == Precision::nf4 ? Precision::fp16 : p;
+  return p == Precision::int4 || p == Precision::int8_wo || p == Precision::nf4 || is_gguf(p) ? Precision::fp16 : p;
+}
+
+bool is_gguf(Precision p) { return p == Precision::q8_0 || p == Precision::q4_0 || p == Precision::q4_k_m; }
+
+double embedding_bytes_per_param(Precision p, int group_size) {
+  if (p == Precision::fp32) return 4;
+  if (is_gguf(p)) return weight_bytes_per_param(p, group_size);
+  return 2;
 }
 
 bool is_quantized(Precision p) {
-  return p == Precision::fp8 || p == Precision::int8 || p == Precision::int8_wo || p == Precision::int4 || p == Precision::nf4;
+  return p == Precision::fp8 || p == Precision::int8 || p == Precision::int8_wo || p == Precision::int4 ||
+         p == Precision::nf4 || is_gguf(p);
 }
 
 } // namespace gpuadvise

@@ -131,8 +131,9 @@ json to_json(const Advice& advice) {
     doc["assumptions"] = {{"runtime_overhead_bytes", std::llround(a->runtime_overhead_bytes)},
                           {"max_batched_tokens", a->max_batched_tokens},
                           {"int4_group_size", a->int4_group_size},
-                          {"step_overhead_s", a->step_overhead_s},
-                          {"layer_overhead_s", a->layer_overhead_s},
+                          {"runtime", runtime_for(advice.workload, *a)},
+                          {"step_overhead_s", a->runtime(runtime_for(advice.workload, *a)).step_overhead_s},
+                          {"layer_overhead_s", a->runtime(runtime_for(advice.workload, *a)).layer_overhead_s},
                           {"efficiency", efficiency}};
   }
   doc["findings"] = json::array();

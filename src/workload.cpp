@@ -7,6 +7,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cctype>
 #include <cmath>
 
@@ -101,6 +102,14 @@ Workload build_workload(const WorkloadRequest& request, const ModelCatalog& mode
   if (!(request.memory_utilization > 0.05 && request.memory_utilization <= 1.0))
     throw InputError(fmt::format("invalid --memory-utilization {}: must be in (0.05, 1]", request.memory_utilization));
   w.memory_utilization = request.memory_utilization;
+  if (request.runtime) {
+    static const char* known[] = {"vllm", "trtllm", "llamacpp", "transformers"};
+    const std::string id = normalize_name(*request.runtime);
+    if (std::find(std::begin(known), std::end(known), id) == std::end(known))
+      throw InputError(fmt::format("unknown --runtime '{}': expected one of vllm, trtllm, llamacpp, transformers",
+                                   *request.runtime));
+    w.runtime = id;
+  }
   return w;
 }
 

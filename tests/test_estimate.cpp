@@ -16,9 +16,10 @@ namespace {
 const char* k_plain_assumptions = R"({
   "runtime_overhead_gib": 1.0,
   "max_batched_tokens": 8192,
+  "gemm_half_efficiency_tokens": 0,
   "int4_group_size": 128,
-  "step_overhead_ms": 0,
-  "layer_overhead_us": 0,
+  "default_runtime": "plain",
+  "runtimes": {"plain": {"name": "no fixed costs", "step_overhead_ms": 0, "layer_overhead_us": 0, "source": "test"}},
   "efficiency": {
     "bandwidth": {"low": 1, "expected": 1, "high": 1, "source": "test"},
     "compute": {"low": 1, "expected": 1, "high": 1, "source": "test"},

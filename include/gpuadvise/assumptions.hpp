@@ -16,18 +16,30 @@ struct Range {
   std::string source;
 };
 
+/// How one serving runtime behaves: its fixed costs per step and the kernels it uses.
+struct Runtime {
+  std::string id;
+  std::string name;
+  double step_overhead_s = 0;     ///< fixed time per forward pass (scheduler, sampling, input preparation)
+  double layer_overhead_s = 0;    ///< fixed time per layer per pass (kernel launches and gaps)
+  bool fp16_accumulate = false;   ///< uses FP16-accumulate GEMMs (2x rate on GeForce cards)
+  double compute_scale = 1;       ///< its prefill GEMM efficiency relative to the "compute" fractions
+  double bandwidth_scale = 1;     ///< its decode GEMV efficiency relative to the "bandwidth" fractions
+  std::string source;
+};
+
 /// Every tunable constant, with where it comes from. The JSON report echoes these back.
 struct Assumptions {
   double runtime_overhead_bytes = 0;   ///< CUDA context, cuBLAS workspace, CUDA graphs, per GPU
   std::string runtime_overhead_source;
   double max_batched_tokens = 0;       ///< tokens one forward pass processes at most (vLLM chunked prefill)
   std::string max_batched_tokens_source;
+  double gemm_half_tokens = 64;        ///< tokens per pass at which GEMMs reach half their large-pass efficiency
+  std::string gemm_half_tokens_source;
   int int4_group_size = 128;           ///< group size of group-wise int4 weights
   std::string int4_group_size_source;
-  double step_overhead_s = 0;          ///< fixed time per decode step (scheduling, sampling, launches)
-  std::string step_overhead_source;
-  double layer_overhead_s = 0;         ///< extra fixed time per layer per step (kernel launches)
-  std::string layer_overhead_source;
+  std::map<std::string, Runtime> runtimes; ///< serving runtimes by id (vllm, trtllm, llamacpp, transformers)
+  std::string default_runtime;         ///< used unless the workload names one (GGUF formats: llamacpp)
   /// Achievable fractions keyed "bandwidth", "compute", "mfu", optionally suffixed by
   /// ":<architecture>", ":<architecture>:<precision>" or ":*:<precision>"; lookup order is
   /// arch:precision, arch, *:precision, then the bare kind.
@@ -39,6 +51,9 @@ struct Assumptions {
   static Assumptions embedded();
   /// Applies a user calibration file: any "efficiency" entries given replace the defaults.
   void merge_json(std::string_view text, std::string_view origin);
+
+  /// The runtime with this id; throws InputError listing the known ones.
+  const Runtime& runtime(std::string_view id) const;
 
   /// The efficiency range for `kind` ("bandwidth", "compute", "mfu") on `architecture` at `precision`.
   const Range& fraction(std::string_view kind, std::string_view architecture, Precision precision) const;

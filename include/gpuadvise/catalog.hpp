@@ -35,6 +35,7 @@ struct Gpu {
   std::string memory_type;
   double bandwidth_bytes_per_s = 0;
   std::map<Precision, double> dense_flops; ///< dense tensor (or CUDA-core for fp32) peak, FLOP/s (OP/s for int)
+  double fp16_accumulate_flops = 0;        ///< GeForce: fp16 tensor rate with FP16 accumulation (0 = same as fp16)
   bool fp8_support = false;
   bool bf16_support = false;
   double tdp_watts = 0;

@@ -10,5 +10,7 @@ std::string_view embedded_gpus_json();
 std::string_view embedded_models_json();
 /// data/assumptions.json as it was at build time.
 std::string_view embedded_assumptions_json();
+/// data/validation.json as it was at build time.
+std::string_view embedded_validation_json();
 
 } // namespace gpuadvise

@@ -32,6 +32,9 @@ Precision nearest_supported(const Gpu& gpu, Precision p);
 /// Applies the precision rules for the workload on this GPU.
 PrecisionDecision decide_precision(const Workload& w, const Gpu& gpu);
 
+/// The serving runtime used for the workload: its own, else llamacpp for GGUF formats, else the default.
+std::string runtime_for(const Workload& w, const Assumptions& a);
+
 /// Bytes of all weights in the given format: quantized formats keep embeddings and LM head in 16-bit.
 /// The group size is the workload's (from its config.json) when set, else `default_group_size`.
 double weight_bytes(const Workload& w, Precision p, int default_group_size);

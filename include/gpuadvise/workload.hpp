@@ -29,6 +29,7 @@ struct Workload {
   std::int64_t output_tokens = 256;  ///< generated tokens per request
   std::int64_t requests = 1000;      ///< requests in the job
   double memory_utilization = 0.90;  ///< fraction of allocatable memory the runtime may use
+  std::string runtime;               ///< serving runtime id; empty = the default (llamacpp for GGUF formats)
   int group_size = 0;                ///< quantization group size from a config.json; 0 = the assumption's default
   std::string config_path;           ///< the config.json read, when origin == config_file
   std::string config_quant_method;   ///< its quantization_config.quant_method, if any
@@ -56,6 +57,7 @@ struct WorkloadRequest {
   std::optional<std::string> requests;    ///< default 1000
   std::optional<std::string> tokens;      ///< total generated tokens; sets requests = ceil(tokens / output)
   double memory_utilization = 0.90;
+  std::optional<std::string> runtime;     ///< vllm, trtllm, llamacpp, transformers
 };
 
 /// Validates and normalises a request; bare sizes take the nearest reference shape. Throws InputError.
