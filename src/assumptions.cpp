@@ -1,7 +1,6 @@
 #include "json_fields.hpp"
 
 #include <gpuadvise/assumptions.hpp>
-#include <gpuadvise/embedded.hpp>
 #include <gpuadvise/error.hpp>
 
 #include <vector>
@@ -69,9 +68,6 @@ Assumptions Assumptions::from_json(std::string_view text, std::string_view origi
   return a;
 }
 
-Assumptions Assumptions::embedded() {
-  return from_json(embedded_assumptions_json(), "data/assumptions.json (embedded)");
-}
 
 void Assumptions::merge_json(std::string_view text, std::string_view origin) {
   const auto doc = detail::parse_json(text, origin);

@@ -1,7 +1,6 @@
 #include "json_fields.hpp"
 
 #include <gpuadvise/catalog.hpp>
-#include <gpuadvise/embedded.hpp>
 #include <gpuadvise/units.hpp>
 
 #include <algorithm>
@@ -152,9 +151,21 @@ GpuCatalog GpuCatalog::from_json(std::string_view text, std::string_view origin)
   return catalog;
 }
 
-GpuCatalog GpuCatalog::embedded() { return from_json(embedded_gpus_json(), "data/gpus.json (embedded)"); }
+GpuCatalog GpuCatalog::from_parts(std::vector<Gpu> gpus, std::string date, std::string_view text, std::string origin) {
+  GpuCatalog catalog;
+  catalog.m_gpus = std::move(gpus);
+  catalog.m_date = std::move(date);
+  catalog.m_lazy_text = text;
+  catalog.m_lazy_origin = std::move(origin);
+  return catalog;
+}
 
 void GpuCatalog::merge_json(std::string_view text, std::string_view origin) {
+  // Entries built without parsing get their JSON now: merges work on JSON.
+  if (m_entries.empty() && !m_lazy_text.empty()) {
+    m_entries = from_json(m_lazy_text, m_lazy_origin).m_entries;
+    m_lazy_text = {};
+  }
   // All or nothing: a patch that fails validation leaves the catalog as it was.
   const std::vector<Entry> before = m_entries;
   try {

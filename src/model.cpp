@@ -1,6 +1,5 @@
 #include "json_fields.hpp"
 
-#include <gpuadvise/embedded.hpp>
 #include <gpuadvise/model.hpp>
 #include <gpuadvise/units.hpp>
 
@@ -213,7 +212,12 @@ ModelCatalog ModelCatalog::from_json(std::string_view text, std::string_view ori
   return catalog;
 }
 
-ModelCatalog ModelCatalog::embedded() { return from_json(embedded_models_json(), "data/models.json (embedded)"); }
+ModelCatalog ModelCatalog::from_parts(std::vector<ModelShape> models, std::vector<std::string> reference_ids) {
+  ModelCatalog catalog;
+  catalog.m_models = std::move(models);
+  catalog.m_reference_ids = std::move(reference_ids);
+  return catalog;
+}
 
 void ModelCatalog::merge_json(std::string_view text, std::string_view origin) {
   const auto doc = detail::parse_json(text, origin);

@@ -14,6 +14,7 @@ struct Range {
   double expected = 0;
   double high = 0;
   std::string source;
+  bool operator==(const Range&) const = default;
 };
 
 /// How one serving runtime behaves: its fixed costs per step and the kernels it uses.
@@ -26,6 +27,7 @@ struct Runtime {
   double compute_scale = 1;       ///< its prefill GEMM efficiency relative to the "compute" fractions
   double bandwidth_scale = 1;     ///< its decode GEMV efficiency relative to the "bandwidth" fractions
   std::string source;
+  bool operator==(const Runtime&) const = default;
 };
 
 /// Every tunable constant, with where it comes from. The JSON report echoes these back.
@@ -54,6 +56,8 @@ struct Assumptions {
 
   /// The runtime with this id; throws InputError listing the known ones.
   const Runtime& runtime(std::string_view id) const;
+
+  bool operator==(const Assumptions&) const = default;
 
   /// The efficiency range for `kind` ("bandwidth", "compute", "mfu") on `architecture` at `precision`.
   const Range& fraction(std::string_view kind, std::string_view architecture, Precision precision) const;

@@ -20,6 +20,7 @@ struct Price {
   double usd_per_hour = 0;    ///< per GPU
   std::string date;           ///< ISO date the price was read
   std::string source;
+  bool operator==(const Price&) const = default;
 };
 
 /// Specs of one GPU kind, in SI units (bytes, bytes/s, FLOP/s, W).
@@ -55,6 +56,7 @@ struct Gpu {
   /// The price used for a run: `provider`'s on-demand or marketplace price when given, else the
   /// cheapest on-demand list price. Spot prices are never chosen. nullptr when there is none.
   const Price* price(std::string_view provider = {}) const;
+  bool operator==(const Gpu&) const = default;
 };
 
 /// The merged catalog: embedded default, then user catalogs applied in order.
@@ -62,8 +64,10 @@ class GpuCatalog {
 public:
   /// Parses a catalog document; `origin` (a file name) appears in every error. Throws CatalogError.
   static GpuCatalog from_json(std::string_view text, std::string_view origin);
-  /// The catalog compiled into the binary (data/gpus.json).
+  /// The catalog compiled into the binary (data/gpus.json), built from generated code without parsing.
   static GpuCatalog embedded();
+  /// A catalog from ready-made entries; `text` (their JSON source) is parsed only if a merge needs it.
+  static GpuCatalog from_parts(std::vector<Gpu> gpus, std::string date, std::string_view text, std::string origin);
 
   /// Merges a user catalog over this one: an entry whose id exists overrides the given fields
   /// (objects merge key by key; "prices" entries merge by provider+tier), a new id adds a GPU.
@@ -86,6 +90,8 @@ private:
   std::string m_date;
   std::vector<Entry> m_entries;
   std::vector<Gpu> m_gpus;
+  std::string_view m_lazy_text;   ///< JSON of m_gpus when m_entries has not been parsed yet
+  std::string m_lazy_origin;
 };
 
 } // namespace gpuadvise

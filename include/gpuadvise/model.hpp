@@ -20,6 +20,7 @@ struct MoeShape {
   int expert_intermediate_size = 0;
   int first_dense_layers = 0;       ///< leading layers with a dense MLP (DeepSeek first_k_dense_replace)
   int dense_intermediate_size = 0;  ///< MLP width of those dense layers
+  bool operator==(const MoeShape&) const = default;
 };
 
 /// Multi-head latent attention (DeepSeek-V2/V3): the KV cache holds a compressed latent.
@@ -29,6 +30,7 @@ struct MlaShape {
   int qk_nope_head_dim = 0;
   int qk_rope_head_dim = 0;
   int v_head_dim = 0;
+  bool operator==(const MlaShape&) const = default;
 };
 
 /// A decoder-only transformer's shape, as in its Hugging Face config.json.
@@ -62,6 +64,7 @@ struct ModelShape {
 
   /// Number of layers whose attention is limited to the sliding window.
   int sliding_layer_count() const;
+  bool operator==(const ModelShape&) const = default;
 };
 
 /// Parameter counts derived from a shape (see docs/formulas.md, "Parameters").
@@ -91,8 +94,12 @@ class ModelCatalog {
 public:
   /// Parses a models document; `origin` appears in errors. Throws CatalogError.
   static ModelCatalog from_json(std::string_view text, std::string_view origin);
-  /// The catalog compiled into the binary (data/models.json).
+  /// The catalog compiled into the binary (data/models.json), built from generated code without parsing.
   static ModelCatalog embedded();
+  /// A catalog from ready-made presets and reference-shape ids.
+  static ModelCatalog from_parts(std::vector<ModelShape> models, std::vector<std::string> reference_ids);
+  /// The ids bare sizes map to.
+  const std::vector<std::string>& reference_ids() const { return m_reference_ids; }
   /// Adds or replaces presets from a user file.
   void merge_json(std::string_view text, std::string_view origin);
 
