@@ -44,6 +44,7 @@ Assumptions Assumptions::from_json(std::string_view text, std::string_view origi
   a.runtime_overhead_bytes = top.sourced("runtime_overhead_gib", &a.runtime_overhead_source, 0, 64) * 1024 * 1024 * 1024;
   a.max_batched_tokens = top.sourced("max_batched_tokens", &a.max_batched_tokens_source, 1, 1e7);
   a.gemm_half_tokens = top.sourced("gemm_half_efficiency_tokens", &a.gemm_half_tokens_source, 0, 1e6);
+  a.moe_compute_efficiency = top.sourced("moe_compute_efficiency", &a.moe_compute_efficiency_source, 0.01, 1);
   a.int4_group_size = static_cast<int>(top.sourced("int4_group_size", &a.int4_group_size_source, 8, 4096));
   const auto* runtimes = top.object("runtimes");
   if (!runtimes) top.fail("runtimes", "missing (expected an object of serving runtimes)");

@@ -111,6 +111,8 @@ void write_assumptions(std::ostream& out, const Assumptions& a) {
   out << "  a.max_batched_tokens_source = " << lit(a.max_batched_tokens_source) << ";\n";
   out << "  a.gemm_half_tokens = " << num(a.gemm_half_tokens) << ";\n";
   out << "  a.gemm_half_tokens_source = " << lit(a.gemm_half_tokens_source) << ";\n";
+  out << "  a.moe_compute_efficiency = " << num(a.moe_compute_efficiency) << ";\n";
+  out << "  a.moe_compute_efficiency_source = " << lit(a.moe_compute_efficiency_source) << ";\n";
   out << "  a.int4_group_size = " << a.int4_group_size << ";\n";
   out << "  a.int4_group_size_source = " << lit(a.int4_group_size_source) << ";\n";
   for (const auto& [id, r] : a.runtimes)

@@ -45,10 +45,17 @@ double weight_bytes_read(const Workload& w, Precision p, const Assumptions& a, d
   return std::max(0.0, all - lookup - skipped);
 }
 
-/// Parameters that take part in a matmul per token: active weights minus the input lookup table.
-double matmul_params(const Workload& w) {
+/// Parameters that take part in a matmul per token: active weights minus the input lookup table,
+/// with the routed experts' share weighted by 1 / moe_compute_efficiency (grouped GEMMs run slower).
+double matmul_params(const Workload& w, const Assumptions& a) {
   const double lookup = w.shape.tie_word_embeddings ? 0 : w.params_embedding / 2;
-  return std::max(0.0, w.params_active - lookup);
+  double params = std::max(0.0, w.params_active - lookup);
+  if (w.shape.moe) {
+    const auto& e = *w.shape.moe;
+    const double routed_active = routed_expert_params(w.shape, w.params_total) * e.experts_per_token / e.num_experts;
+    params += routed_active * (1.0 / a.moe_compute_efficiency - 1.0);
+  }
+  return params;
 }
 
 /// The link tensor-parallel all-reduces cross (one direction), and its per-message latency.
@@ -217,7 +224,7 @@ PerfEstimate estimate_performance(const Workload& w, const PrecisionDecision& p,
     const double chunk_tokens = tokens / chunks;
     Pass pass;
     // Causal attention: a prompt of s tokens attends on average to s/2 earlier positions.
-    pass.flops = tokens * (2.0 * matmul_params(w) + attn_flops * attended_tokens_all_layers(w.shape, input / 2));
+    pass.flops = tokens * (2.0 * matmul_params(w, a) + attn_flops * attended_tokens_all_layers(w.shape, input / 2));
     pass.bytes = chunks * weight_bytes_read(w, p.effective, a, chunk_tokens);
     pass.tokens = chunk_tokens;
     pass.fixed_s = chunks * (runtime.step_overhead_s + per_layer_fixed +
@@ -228,7 +235,7 @@ PerfEstimate estimate_performance(const Workload& w, const PrecisionDecision& p,
   auto decode_step = [&](double sequences, bool* bound, Pass* out) {
     const double position = input + output / 2;
     Pass pass;
-    pass.flops = sequences * (2.0 * matmul_params(w) + attn_flops * attended_tokens_all_layers(w.shape, position));
+    pass.flops = sequences * (2.0 * matmul_params(w, a) + attn_flops * attended_tokens_all_layers(w.shape, position));
     pass.bytes = weight_bytes_read(w, p.effective, a, sequences) +
                  sequences * kv_cache_bytes_per_sequence(w.shape, position, kv_bpe);
     const double comm = 2.0 * w.shape.num_layers * allreduce_s(link, count, sequences * w.shape.hidden_size * act_bytes);
@@ -248,7 +255,7 @@ PerfEstimate estimate_performance(const Workload& w, const PrecisionDecision& p,
   r.decode_tokens_per_s_per_sequence = rate(1, r.decode_step_s);
   const Span batch_prefill = prefill(batch);
   r.prefill_tokens_per_s = rate(batch * input, batch_prefill);
-  r.prefill_flops_per_token = 2.0 * matmul_params(w) + attn_flops * attended_tokens_all_layers(w.shape, input / 2);
+  r.prefill_flops_per_token = 2.0 * matmul_params(w, a) + attn_flops * attended_tokens_all_layers(w.shape, input / 2);
   r.time_to_first_token_s = add(batch_prefill, r.decode_step_s);
 
   // The job runs in waves of `batch` requests; the last wave holds the remainder.

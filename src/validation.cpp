@@ -137,6 +137,7 @@ std::vector<ValidationResult> run_validation(std::string_view text, std::string_
     } else {
       f.fail("metric", fmt::format("'{}' is not a known metric", r.metric));
     }
+    r.excluded = f.string_or("exclude", "");
     r.error = r.estimate.expected / r.measured - 1;
     const double slack = 1e-9 * r.measured;
     r.within_range = r.measured >= r.estimate.low - slack && r.measured <= r.estimate.high + slack;
@@ -148,6 +149,7 @@ std::vector<ValidationResult> run_validation(std::string_view text, std::string_
 std::vector<MetricSummary> summarize(const std::vector<ValidationResult>& results) {
   std::vector<MetricSummary> out;
   for (const auto& r : results) {
+    if (!r.excluded.empty()) continue;
     auto it = std::find_if(out.begin(), out.end(), [&](const MetricSummary& s) { return s.metric == r.metric; });
     if (it == out.end()) {
       out.push_back(MetricSummary{r.metric, 0, 0, 0, "", 0});
@@ -163,7 +165,7 @@ std::vector<MetricSummary> summarize(const std::vector<ValidationResult>& result
   for (auto& s : out) {
     std::vector<double> errors;
     for (const auto& r : results)
-      if (r.metric == s.metric) errors.push_back(std::abs(r.error));
+      if (r.metric == s.metric && r.excluded.empty()) errors.push_back(std::abs(r.error));
     std::sort(errors.begin(), errors.end());
     const std::size_t n = errors.size();
     s.median_abs_error = n % 2 ? errors[n / 2] : (errors[n / 2 - 1] + errors[n / 2]) / 2;
@@ -178,7 +180,9 @@ void write_validation_text(std::ostream& out, const std::vector<ValidationResult
     out << fmt::format("| {} | {}{} | {} | {} | {} | {} | {:.4g} | {:.4g} ({:.4g}-{:.4g}) | {:+.1f}% | {} |\n", r.id,
                        r.gpu_count > 1 ? fmt::format("{}x ", r.gpu_count) : "", r.gpu, r.model, r.precision, r.batch,
                        r.metric, r.measured, r.estimate.expected, r.estimate.low, r.estimate.high, r.error * 100,
-                       r.within_range ? "yes" : "NO");
+                       !r.excluded.empty() ? "excluded" : r.within_range ? "yes" : "NO");
+  for (const auto& r : results)
+    if (!r.excluded.empty()) out << fmt::format("\nexcluded {}: {}\n", r.id, r.excluded);
   out << "\n| metric | rows | median abs error | worst abs error (row) | within range |\n|---|---|---|---|---|\n";
   for (const auto& s : summarize(results))
     out << fmt::format("| {} | {} | {:.1f}% | {:.1f}% ({}) | {}/{} |\n", s.metric, s.rows, s.median_abs_error * 100,
@@ -191,7 +195,8 @@ nlohmann::json validation_json(const std::vector<ValidationResult>& results) {
     rows.push_back({{"id", r.id}, {"source", r.source}, {"gpu", r.gpu}, {"gpu_count", r.gpu_count}, {"model", r.model},
                     {"precision", r.precision}, {"batch", r.batch}, {"metric", r.metric}, {"measured", r.measured},
                     {"estimate", r.estimate.expected}, {"low", r.estimate.low}, {"high", r.estimate.high},
-                    {"error", r.error}, {"within_range", r.within_range}});
+                    {"error", r.error}, {"within_range", r.within_range},
+                    {"excluded", r.excluded.empty() ? nlohmann::json(nullptr) : nlohmann::json(r.excluded)}});
   nlohmann::json summary = nlohmann::json::array();
   for (const auto& s : summarize(results))
     summary.push_back({{"metric", s.metric}, {"rows", s.rows}, {"median_abs_error", s.median_abs_error},

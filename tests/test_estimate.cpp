@@ -17,6 +17,7 @@ const char* k_plain_assumptions = R"({
   "runtime_overhead_gib": 1.0,
   "max_batched_tokens": 8192,
   "gemm_half_efficiency_tokens": 0,
+  "moe_compute_efficiency": 1,
   "int4_group_size": 128,
   "default_runtime": "plain",
   "runtimes": {"plain": {"name": "no fixed costs", "step_overhead_ms": 0, "layer_overhead_us": 0, "source": "test"}},

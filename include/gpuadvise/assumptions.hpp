@@ -38,6 +38,8 @@ struct Assumptions {
   std::string max_batched_tokens_source;
   double gemm_half_tokens = 64;        ///< tokens per pass at which GEMMs reach half their large-pass efficiency
   std::string gemm_half_tokens_source;
+  double moe_compute_efficiency = 1;   ///< routed-expert GEMM efficiency relative to dense GEMMs
+  std::string moe_compute_efficiency_source;
   int int4_group_size = 128;           ///< group size of group-wise int4 weights
   std::string int4_group_size_source;
   std::map<std::string, Runtime> runtimes; ///< serving runtimes by id (vllm, trtllm, llamacpp, transformers)

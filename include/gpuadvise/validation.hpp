@@ -28,6 +28,7 @@ struct ValidationResult {
   Span estimate;            ///< low / expected / high of the same metric
   double error = 0;         ///< expected / measured - 1
   bool within_range = false;
+  std::string excluded;     ///< why the row is left out of the statistics (empty = counted)
 };
 
 /// Median and worst absolute error of one metric.
