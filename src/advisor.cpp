@@ -159,15 +159,41 @@ std::string_view to_string(Severity s) {
   return "?";
 }
 
-Candidate evaluate(const Workload& workload, const Gpu& gpu, int count, const Assumptions& assumptions,
-                   std::string_view provider) {
+namespace {
+
+Candidate evaluate_at(const Workload& workload, const Gpu& gpu, int count, const Assumptions& assumptions,
+                      std::string_view provider) {
   Candidate c;
   c.gpu = &gpu;
   c.count = count;
+  c.batch = workload.batch;
   c.precision = decide_precision(workload, gpu);
   c.memory = estimate_memory(workload, c.precision, gpu, count, assumptions);
   c.performance = estimate_performance(workload, c.precision, gpu, count, assumptions);
   c.cost = estimate_cost(workload, c.performance, gpu, count, provider);
+  return c;
+}
+
+} // namespace
+
+Candidate evaluate(const Workload& workload, const Gpu& gpu, int count, const Assumptions& assumptions,
+                   std::string_view provider) {
+  Candidate c = evaluate_at(workload, gpu, count, assumptions, provider);
+  if (!workload.batch_given && c.memory.fits()) {
+    // A server batches the job's requests: try 2, 4, ... (and the request count) and keep the cheapest that fits.
+    Workload w = workload;
+    const std::int64_t limit = std::min<std::int64_t>(k_max_auto_batch, workload.requests);
+    for (std::int64_t b = 2; b <= limit; b = b * 2 > limit && b < limit ? limit : b * 2) {
+      w.batch = b;
+      Candidate next = evaluate_at(w, gpu, count, assumptions, provider);
+      // Keep 5% headroom (the low-headroom rule): a chosen batch should not leave the GPU on the edge.
+      if (next.memory.total_bytes > 0.95 * next.memory.usable_bytes) break;
+      const double cost_now = c.cost.priced ? c.cost.job_usd.expected : c.performance.job_s.expected;
+      const double cost_next = next.cost.priced ? next.cost.job_usd.expected : next.performance.job_s.expected;
+      if (cost_next < cost_now) c = next;
+    }
+    c.batch_chosen = true;
+  }
   apply_rules(workload, c, assumptions);
   return c;
 }

@@ -27,7 +27,7 @@ using namespace gpuadvise;
 /// Options of the default command (advise).
 struct AdviseCli {
   WorkloadRequest workload;
-  std::string runtime, precision, kv_precision, context, input_tokens, requests, tokens, model_config;
+  std::string batch, runtime, precision, kv_precision, context, input_tokens, requests, tokens, model_config;
   std::vector<std::string> gpus;
   std::string count = "1";
   std::string provider;
@@ -44,7 +44,8 @@ void setup_advise(CLI::App& app, AdviseCli& o) {
   app.add_option("--precision,-p", o.precision,
                  "Weights and compute: fp32|fp16|bf16|fp8|int8|int8-wo|int4|nf4 (default fp16, or the config's quantization)");
   app.add_option("--kv-precision", o.kv_precision, "KV cache: fp16|bf16|fp8|int8 (default: the 16-bit compute dtype)");
-  app.add_option("--batch,-b", o.workload.batch, "Concurrent sequences (default 1)");
+  app.add_option("--batch,-b", o.batch,
+                 "Concurrent sequences (default: per GPU, the batch with the lowest job cost that fits, up to 256)");
   app.add_option("--context,-c", o.context, "Tokens per sequence held in the KV cache: 4096, 4k, 128k (default 4096)");
   app.add_option("--input-tokens", o.input_tokens, "Prompt tokens per request (default: context - output tokens)");
   app.add_option("--output-tokens", o.workload.output_tokens, "Generated tokens per request (default 256)");
@@ -154,6 +155,7 @@ int run_advise(AdviseCli& o) {
 
   auto& request = o.workload;
   if (!o.precision.empty()) request.precision = o.precision;
+  if (!o.batch.empty()) request.batch = o.batch;
   if (!o.runtime.empty()) request.runtime = o.runtime;
   if (!o.model_config.empty()) request.model_config = o.model_config;
   if (!o.kv_precision.empty()) request.kv_precision = o.kv_precision;

@@ -43,6 +43,8 @@ json candidate_json(const Candidate& c) {
   j["gpu"] = c.gpu->id;
   j["gpu_name"] = c.gpu->name;
   j["count"] = c.count;
+  j["batch"] = c.batch;
+  j["batch_chosen"] = c.batch_chosen;
   j["eligible"] = c.eligible;
   j["fits"] = m.fits();
   j["memory"] = {{"per_gpu", true},
@@ -118,7 +120,7 @@ json to_json(const Advice& advice) {
                        {"shape", model_shape_json(w.shape)}}},
                      {"precision", to_string(w.precision)},
                      {"kv_precision", w.kv_precision_given ? json(to_string(w.kv_precision)) : json("auto")},
-                     {"batch", w.batch},
+                     {"batch", w.batch_given ? nlohmann::json(w.batch) : nlohmann::json("auto")},
                      {"context_tokens", w.context},
                      {"input_tokens", w.input_tokens},
                      {"output_tokens", w.output_tokens},
@@ -238,27 +240,31 @@ void write_text(std::ostream& out, const Advice& advice, const TextOptions& opti
   out << wrap(fmt::format("Workload {} weights, {} KV cache, batch {} x {} tokens ({} in + {} out); job of {} requests; "
                           "memory utilization {:.0f}%",
                           to_string(w.precision), w.kv_precision_given ? std::string(to_string(w.kv_precision)) : "16-bit",
-                          w.batch, w.context, w.input_tokens, w.output_tokens, w.requests, w.memory_utilization * 100),
+                          w.batch_given ? std::to_string(w.batch) : "auto (cheapest per GPU)", w.context, w.input_tokens, w.output_tokens, w.requests, w.memory_utilization * 100),
               "", "         ")
       << "\n";
 
   const int count = advice.candidates.empty() ? 1 : advice.candidates.front().count;
-  out << pal.bold(fmt::format("{:<14} {:<6} {:<12} {:<8} {:>6}  {:>8} {:>7} {:>9}", count > 1 ? fmt::format("GPU (x{})", count) : "GPU",
-                              "status", "mem/GPU GB", "", "tok/s", "job time", "$/hr", "job $"))
+  out << pal.bold(fmt::format("{:<14} {:<6} {:>4} {:<11} {:<6} {:>7} {:>8} {:>6} {:>8}",
+                              count > 1 ? fmt::format("GPU (x{})", count) : "GPU", "status", "bat", "mem/GPU GB", "", "tok/s",
+                              "job time", "$/hr", "job $"))
       << "\n";
   for (const auto& c : advice.candidates) {
     const std::string status = status_of(c);
     const std::string mem = fmt::format("{:.1f}/{:.1f}", c.memory.total_bytes / 1e9, c.memory.usable_bytes / 1e9);
     const bool priced = c.cost.priced;
-    out << fmt::format("{:<14} {} {:<12} {:<8} {:>6}  {:>8} {:>7} {:>9}", c.gpu->id,
-                       c.eligible ? pal.good(fmt::format("{:<6}", status)) : pal.bad(fmt::format("{:<6}", status)), mem,
-                       memory_bar(c.memory.total_bytes, c.memory.usable_bytes, 8),
+    out << fmt::format("{:<14} {} {:>4} {:<11} {:<6} {:>7} {:>8} {:>6} {:>8}", c.gpu->id,
+                       c.eligible ? pal.good(fmt::format("{:<6}", status)) : pal.bad(fmt::format("{:<6}", status)), c.batch, mem,
+                       memory_bar(c.memory.total_bytes, c.memory.usable_bytes, 6),
                        tokens_per_s(c.performance.decode_tokens_per_s.expected),
                        format_duration(c.performance.job_s.expected), priced ? format_usd(c.cost.usd_per_hour) : "-",
                        priced ? format_usd(c.cost.job_usd.expected) : "-")
         << "\n";
   }
-  out << "(tok/s = generated tokens per second, all sequences; memory in GB = 10^9 bytes, per GPU)\n";
+  out << wrap(fmt::format("(bat = concurrent sequences{}; tok/s = generated tokens per second, all sequences; memory in GB = "
+                          "10^9 bytes, per GPU)",
+                          w.batch_given ? "" : ", chosen per GPU as the cheapest that fits (--batch fixes it)"),
+              "", " ");
 
   for (const auto& f : advice.findings) {
     out << "\n" << wrap(fmt::format("{} [{}] {}", f.severity == Severity::warning ? "warning" : "note", f.id, f.message), "", "  ");
@@ -270,11 +276,15 @@ void write_text(std::ostream& out, const Advice& advice, const TextOptions& opti
     const auto& c = advice.candidates[*rec.pick];
     const auto& m = c.memory;
     const auto& p = c.performance;
-    out << "\n" << pal.bold(fmt::format("Pick: {}{}", c.count > 1 ? fmt::format("{} x ", c.count) : "", c.gpu->name)) << "\n";
-    out << fmt::format("  memory   weights {} + KV cache {} + activations {} + runtime {}\n", format_gb(m.weights_bytes),
-                       format_gb(m.kv_cache_bytes), format_gb(m.activation_bytes), format_gb(m.overhead_bytes))
-        << fmt::format("           = {} of {} usable ({:.0f}% of {} allocatable)\n", format_gb(m.total_bytes),
-                       format_gb(m.usable_bytes), w.memory_utilization * 100, format_gb(m.allocatable_bytes));
+    out << "\n"
+        << pal.bold(fmt::format("Pick: {}{}, batch {}{}", c.count > 1 ? fmt::format("{} x ", c.count) : "", c.gpu->name,
+                                c.batch, c.batch_chosen ? " (chosen)" : ""))
+        << "\n";
+    out << fmt::format("  memory   weights {} + KV cache {} + activations {}\n", format_gb(m.weights_bytes),
+                       format_gb(m.kv_cache_bytes), format_gb(m.activation_bytes))
+        << fmt::format("           + runtime {} = {} of {} usable ({:.0f}% of {})\n", format_gb(m.overhead_bytes),
+                       format_gb(m.total_bytes), format_gb(m.usable_bytes), w.memory_utilization * 100,
+                       format_gb(m.allocatable_bytes));
     out << fmt::format("  decode   {} tok/s per sequence (range {}-{}), {} in all; {}-bound\n",
                        tokens_per_s(p.decode_tokens_per_s_per_sequence.expected),
                        tokens_per_s(p.decode_tokens_per_s_per_sequence.low), tokens_per_s(p.decode_tokens_per_s_per_sequence.high),

@@ -73,7 +73,8 @@ Workload build_workload(const WorkloadRequest& request, const ModelCatalog& mode
     w.kv_precision = parse_kv_precision(*request.kv_precision);
     w.kv_precision_given = true;
   }
-  w.batch = parse_positive_int(request.batch, "--batch", 1'000'000);
+  w.batch_given = request.batch.has_value();
+  w.batch = w.batch_given ? parse_positive_int(*request.batch, "--batch", 1'000'000) : 1;
   w.output_tokens = parse_token_count(request.output_tokens, "--output-tokens");
   if (request.input_tokens) w.input_tokens = parse_token_count(*request.input_tokens, "--input-tokens");
   if (request.context) {

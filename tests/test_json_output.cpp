@@ -73,7 +73,11 @@ TEST_CASE("JSON report: top level and workload", "[json]") {
   CHECK(w.at("model").at("input") == "13B");
   CHECK(w.at("model").at("origin") == "bare_size");
   CHECK(w.at("model").at("params_total").get<double>() == Approx(13e9));
-  CHECK(w.at("batch") == 1);
+  CHECK(w.at("batch") == "auto"); // no --batch: each candidate picks its cheapest batch that fits
+  for (const auto& c : d.at("candidates")) {
+    CHECK(c.at("batch").get<long long>() >= 1);
+    CHECK(c.at("batch_chosen") == true);
+  }
   CHECK(w.at("context_tokens") == 4096);
   CHECK(w.at("output_tokens") == 256);
   CHECK(w.at("input_tokens") == 4096 - 256);

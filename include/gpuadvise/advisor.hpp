@@ -26,6 +26,8 @@ struct Finding {
 struct Candidate {
   const Gpu* gpu = nullptr;
   int count = 1;
+  std::int64_t batch = 1;    ///< concurrent sequences evaluated (chosen when the user gave none)
+  bool batch_chosen = false; ///< true when the advisor picked the batch
   PrecisionDecision precision;
   MemoryEstimate memory;
   PerfEstimate performance;
@@ -63,7 +65,12 @@ struct Advice {
 Advice advise(const Workload& workload, const GpuCatalog& catalog, const Assumptions& assumptions,
               const AdviseOptions& options);
 
-/// Evaluates one candidate (memory, precision, speed, cost, findings). Pure; used by advise() and benchmarks.
+/// Largest batch the advisor tries when the user does not fix one.
+inline constexpr std::int64_t k_max_auto_batch = 256;
+
+/// Evaluates one candidate (memory, precision, speed, cost, findings) at the workload's batch, or,
+/// when the user gave none, at the power-of-two batch up to 256 (and the job's request count) that
+/// fits and makes the job cheapest. Pure; used by advise() and benchmarks.
 Candidate evaluate(const Workload& workload, const Gpu& gpu, int count, const Assumptions& assumptions,
                    std::string_view provider);
 

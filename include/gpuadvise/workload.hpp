@@ -24,6 +24,7 @@ struct Workload {
   Precision kv_precision = Precision::fp16;  ///< KV cache
   bool kv_precision_given = false;   ///< false: follows the compute dtype (vLLM kv_cache_dtype=auto)
   std::int64_t batch = 1;            ///< concurrent sequences
+  bool batch_given = true;           ///< false: each GPU runs the job at its cheapest batch that fits
   std::int64_t context = 4096;       ///< tokens per sequence the KV cache must hold (prompt + output)
   std::int64_t input_tokens = 0;     ///< prompt tokens per request
   std::int64_t output_tokens = 256;  ///< generated tokens per request
@@ -50,7 +51,7 @@ struct WorkloadRequest {
   std::optional<std::string> model_config; ///< path to a Hugging Face config.json (instead of model)
   std::optional<std::string> precision;   ///< default: the config's quantization format, else fp16
   std::optional<std::string> kv_precision;
-  std::string batch = "1";
+  std::optional<std::string> batch;       ///< default: the cheapest batch per GPU (1 for the fit check)
   std::optional<std::string> context;     ///< default 4096, or input + output when both are given
   std::optional<std::string> input_tokens;
   std::string output_tokens = "256";
