@@ -130,6 +130,8 @@ double Gpu::peak_flops(Precision p) const {
 
 const Price* Gpu::price(std::string_view provider) const {
   const Price* best = nullptr;
+  for (const auto& p : prices)
+    if (p.tier == "override") return &p; // --price for this run wins over every catalog price
   for (const auto& p : prices) {
     // Spot prices are never a default; marketplace offers only when their provider is asked for.
     if (p.tier == "spot" || (provider.empty() && p.tier != "on-demand")) continue;
@@ -161,11 +163,7 @@ GpuCatalog GpuCatalog::from_parts(std::vector<Gpu> gpus, std::string date, std::
 }
 
 void GpuCatalog::merge_json(std::string_view text, std::string_view origin) {
-  // Entries built without parsing get their JSON now: merges work on JSON.
-  if (m_entries.empty() && !m_lazy_text.empty()) {
-    m_entries = from_json(m_lazy_text, m_lazy_origin).m_entries;
-    m_lazy_text = {};
-  }
+  materialize();
   // All or nothing: a patch that fails validation leaves the catalog as it was.
   const std::vector<Entry> before = m_entries;
   try {
@@ -175,6 +173,32 @@ void GpuCatalog::merge_json(std::string_view text, std::string_view origin) {
     m_entries = before;
     throw;
   }
+}
+
+void GpuCatalog::materialize() {
+  // Entries built without parsing get their JSON now: merges and to_json work on JSON.
+  if (m_entries.empty() && !m_lazy_text.empty()) {
+    m_entries = from_json(m_lazy_text, m_lazy_origin).m_entries;
+    m_lazy_text = {};
+  }
+}
+
+void GpuCatalog::override_price(std::string_view name, double usd_per_hour) {
+  const Gpu& found = find(name);
+  for (auto& gpu : m_gpus)
+    if (gpu.id == found.id) {
+      gpu.prices.erase(std::remove_if(gpu.prices.begin(), gpu.prices.end(), [](const Price& p) { return p.tier == "override"; }),
+                       gpu.prices.end());
+      gpu.prices.push_back({"override", "--price (this run)", "override", usd_per_hour, "given on the command line", ""});
+    }
+}
+
+nlohmann::json GpuCatalog::to_json() const {
+  GpuCatalog copy = *this;
+  copy.materialize();
+  nlohmann::json gpus = nlohmann::json::array();
+  for (const auto& e : copy.m_entries) gpus.push_back(e.json);
+  return {{"catalog_date", m_date}, {"gpus", gpus}};
 }
 
 void GpuCatalog::merge_entries(std::string_view text, std::string_view origin) {

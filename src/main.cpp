@@ -2,6 +2,7 @@
 #include <gpuadvise/advisor.hpp>
 #include <gpuadvise/assumptions.hpp>
 #include <gpuadvise/catalog.hpp>
+#include <gpuadvise/check.hpp>
 #include <gpuadvise/error.hpp>
 #include <gpuadvise/embedded.hpp>
 #include <gpuadvise/files.hpp>
@@ -32,6 +33,7 @@ struct AdviseCli {
   std::string count = "1";
   std::string provider;
   std::vector<std::string> catalogs;
+  std::vector<std::string> prices;
   std::vector<std::string> models_catalogs;
   std::string calibration;
   bool json = false;
@@ -58,6 +60,7 @@ void setup_advise(CLI::App& app, AdviseCli& o) {
   app.add_option("--count,-n", o.count, "GPUs per candidate, split by tensor parallelism (default 1)");
   app.add_option("--provider", o.provider, "Price provider (default: the cheapest on-demand price per GPU)");
   app.add_option("--catalog", o.catalogs, "Extra GPU catalog JSON merged over the built-in one (repeatable)");
+  app.add_option("--price", o.prices, "Override a price for this run: GPU=USD per GPU-hour (repeatable)");
   app.add_option("--models-catalog", o.models_catalogs, "Extra model catalog JSON (repeatable)");
   app.add_option("--calibration", o.calibration, "JSON with measured efficiency fractions replacing the defaults");
   app.add_flag("--json", o.json, "Print the result as JSON (schema in docs/json.md)");
@@ -145,9 +148,97 @@ int run_validate(const ValidateCli& o) {
   return 0;
 }
 
+/// Options of `gpuadvise check`.
+struct CheckCli {
+  std::vector<std::string> files;
+  CheckOptions options;
+  std::string count;
+  std::string format = "text";
+  std::vector<std::string> catalogs;
+  std::vector<std::string> prices;
+  std::vector<std::string> models_catalogs;
+};
+
+void setup_check(CLI::App& app, CheckCli& o) {
+  app.add_option("files", o.files, "Deployment files (JSON or YAML) or vLLM engine configs")->required();
+  app.add_option("--gpu", o.options.gpu, "GPU for vLLM configs that name none");
+  app.add_option("--count", o.count, "GPUs for vLLM configs (default: tensor-parallel-size)");
+  app.add_option("--format", o.format, "text | json | junit | github | markdown")
+      ->check(CLI::IsMember({"text", "json", "junit", "github", "markdown"}));
+  app.add_flag("--strict", o.options.strict, "Warnings fail the check too");
+  app.add_option("--provider", o.options.provider, "Price provider (default: cheapest on-demand)");
+  app.add_option("--price", o.prices, "Override a price for this run: GPU=USD per GPU-hour (repeatable)");
+  app.add_option("--catalog", o.catalogs, "Extra GPU catalog JSON merged over the built-in one (repeatable)");
+  app.add_option("--models-catalog", o.models_catalogs, "Extra model catalog JSON (repeatable)");
+}
+
+/// Applies `--price GPU=USD` overrides.
+void apply_prices(GpuCatalog& catalog, const std::vector<std::string>& prices) {
+  for (const auto& text : prices) {
+    const auto eq = text.find('=');
+    if (eq == std::string::npos)
+      throw InputError(fmt::format("invalid --price '{}': expected GPU=USD, e.g. l40=0.90", text));
+    const std::string value = text.substr(eq + 1);
+    char* end = nullptr;
+    const double usd = std::strtod(value.c_str(), &end);
+    if (value.empty() || *end != '\0' || !(usd > 0) || usd > 10000)
+      throw InputError(fmt::format("invalid --price '{}': '{}' is not a price in USD per GPU-hour", text, value));
+    catalog.override_price(text.substr(0, eq), usd);
+  }
+}
+
+int run_check(CheckCli& o) {
+  auto catalog = load_catalog(o.catalogs);
+  apply_prices(catalog, o.prices);
+  auto models = ModelCatalog::embedded();
+  for (const auto& path : o.models_catalogs) models.merge_json(read_text_file(path, "models catalog"), path);
+  const auto assumptions = Assumptions::embedded();
+  if (!o.count.empty()) o.options.count = static_cast<int>(parse_positive_int(o.count, "--count", 4096));
+  CheckReport report;
+  report.strict = o.options.strict;
+  // Every file is read and checked before anything is printed: an unreadable file stops the run (exit 2).
+  for (const auto& file : o.files) {
+    auto results = check_text(read_text_file(file, "deployment file"), file, catalog, models, assumptions, o.options);
+    for (auto& r : results) report.deployments.push_back(std::move(r));
+  }
+  for (const auto& d : report.deployments)
+    for (const auto& f : d.findings) {
+      report.errors += f.severity == Severity::error;
+      report.warnings += f.severity == Severity::warning;
+    }
+  if (o.format == "json") write_check_json(std::cout, report);
+  else if (o.format == "junit") write_check_junit(std::cout, report);
+  else if (o.format == "github") write_check_github(std::cout, report);
+  else if (o.format == "markdown") write_check_markdown(std::cout, report);
+  else write_check_text(std::cout, report);
+  return report.exit_code();
+}
+
+/// Options of `gpuadvise catalog validate|show`.
+struct CatalogCli {
+  std::string file;
+  std::vector<std::string> catalogs;
+};
+
+int run_catalog_validate(const CatalogCli& o) {
+  // A file on its own must be a complete catalog; it is also merged over the built-in one, as --catalog would.
+  const std::string text = read_text_file(o.file, "catalog");
+  auto merged = GpuCatalog::embedded();
+  merged.merge_json(text, o.file);
+  std::cout << fmt::format("{}: valid; merged catalog has {} GPUs\n", o.file, merged.gpus().size());
+  return 0;
+}
+
+int run_catalog_show(const CatalogCli& o) {
+  const auto catalog = load_catalog(o.catalogs);
+  std::cout << catalog.to_json().dump(2) << "\n";
+  return 0;
+}
+
 /// Runs the advisor; returns the exit code (0 recommendation, 1 none).
 int run_advise(AdviseCli& o) {
-  const auto catalog = load_catalog(o.catalogs);
+  auto catalog = load_catalog(o.catalogs);
+  apply_prices(catalog, o.prices);
   auto models = ModelCatalog::embedded();
   for (const auto& path : o.models_catalogs) models.merge_json(read_text_file(path, "models catalog"), path);
   auto assumptions = Assumptions::embedded();
@@ -195,6 +286,16 @@ int main(int argc, char** argv) {
   ModelsCli models_cli;
   auto* models = app.add_subcommand("models", "List the model presets with their shapes and parameter counts");
   setup_models(*models, models_cli);
+  CheckCli check_cli;
+  auto* check = app.add_subcommand("check", "Check deployment files or vLLM configs: exit 1 when one will not fit or breaks a budget");
+  setup_check(*check, check_cli);
+  CatalogCli catalog_cli;
+  auto* catalog_cmd = app.add_subcommand("catalog", "Validate a catalog file, or print the merged catalog as JSON");
+  catalog_cmd->require_subcommand(1);
+  auto* catalog_validate = catalog_cmd->add_subcommand("validate", "Check a GPU catalog file and say what is wrong");
+  catalog_validate->add_option("file", catalog_cli.file, "Catalog JSON")->required();
+  auto* catalog_show = catalog_cmd->add_subcommand("show", "Print the merged catalog (built-in + --catalog files) as JSON");
+  catalog_show->add_option("--catalog", catalog_cli.catalogs, "Extra GPU catalog JSON (repeatable)");
   ValidateCli validate_cli;
   auto* validate = app.add_subcommand("validate", "Run the estimator on published measurements and print the errors");
   setup_validate(*validate, validate_cli);
@@ -210,6 +311,9 @@ int main(int argc, char** argv) {
     if (gpus->parsed()) return run_gpus(gpus_cli);
     if (models->parsed()) return run_models(models_cli);
     if (validate->parsed()) return run_validate(validate_cli);
+    if (check->parsed()) return run_check(check_cli);
+    if (catalog_validate->parsed()) return run_catalog_validate(catalog_cli);
+    if (catalog_show->parsed()) return run_catalog_show(catalog_cli);
     return run_advise(advise_cli);
   } catch (const gpuadvise::Error& e) {
     std::cerr << "gpuadvise: error: " << e.what() << "\n";

@@ -16,7 +16,7 @@ namespace gpuadvise {
 struct Price {
   std::string provider;       ///< slug, e.g. "hyperstack"
   std::string provider_name;  ///< display name, e.g. "Hyperstack"
-  std::string tier;           ///< "on-demand", "marketplace" (community offers) or "spot"
+  std::string tier;           ///< "on-demand", "marketplace" (community offers), "spot" or "override" (--price)
   double usd_per_hour = 0;    ///< per GPU
   std::string date;           ///< ISO date the price was read
   std::string source;
@@ -73,6 +73,11 @@ public:
   /// (objects merge key by key; "prices" entries merge by provider+tier), a new id adds a GPU.
   void merge_json(std::string_view text, std::string_view origin);
 
+  /// Sets a price for this run (`--price GPU=USD`); it is used ahead of every catalog price.
+  void override_price(std::string_view gpu, double usd_per_hour);
+  /// The merged catalog as a JSON document of the same shape as data/gpus.json.
+  nlohmann::json to_json() const;
+
   const std::vector<Gpu>& gpus() const { return m_gpus; }
   const std::string& catalog_date() const { return m_date; }
   /// Finds a GPU by id or alias (case- and punctuation-insensitive). Throws InputError listing
@@ -86,6 +91,7 @@ private:
     std::string origin;
   };
   void rebuild();
+  void materialize();
   void merge_entries(std::string_view text, std::string_view origin);
   std::string m_date;
   std::vector<Entry> m_entries;

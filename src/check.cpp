@@ -1,0 +1,612 @@
+#include <gpuadvise/check.hpp>
+#include <gpuadvise/error.hpp>
+#include <gpuadvise/estimate.hpp>
+#include <gpuadvise/files.hpp>
+#include <gpuadvise/units.hpp>
+#include <gpuadvise/workload.hpp>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+#include <map>
+#include <set>
+
+namespace gpuadvise {
+namespace {
+
+/// Where a YAML node sits, for messages: "deploy.yaml:12".
+int line_of(const YAML::Node& node) { return node.Mark().is_null() ? 0 : node.Mark().line + 1; }
+
+[[noreturn]] void invalid(const std::string& file, int line, const std::string& what) {
+  throw InputError(line > 0 ? fmt::format("{}:{}: {}", file, line, what) : fmt::format("{}: {}", file, what));
+}
+
+std::string scalar(const YAML::Node& node, const std::string& file, const std::string& where, const std::string& key) {
+  if (!node.IsScalar()) invalid(file, line_of(node), fmt::format("{}: field '{}' must be a single value", where, key));
+  return node.Scalar();
+}
+
+double number(const YAML::Node& node, const std::string& file, const std::string& where, const std::string& key,
+              double min, double max) {
+  const std::string text = scalar(node, file, where, key);
+  char* end = nullptr;
+  const double value = std::strtod(text.c_str(), &end);
+  if (text.empty() || end != text.c_str() + text.size() || !std::isfinite(value))
+    invalid(file, line_of(node), fmt::format("{}: field '{}': '{}' is not a number", where, key, text));
+  if (value < min || value > max)
+    invalid(file, line_of(node), fmt::format("{}: field '{}': {} is outside [{}, {}]", where, key, text, min, max));
+  return value;
+}
+
+/// The closest known key, for "did you mean".
+std::string closest(const std::string& key, const std::set<std::string>& known) {
+  std::string best;
+  std::size_t distance = 4;
+  for (const auto& k : known)
+    if (const auto d = edit_distance(key, k); d < distance) {
+      distance = d;
+      best = k;
+    }
+  return best.empty() ? "" : fmt::format(" (did you mean '{}'?)", best);
+}
+
+/// Everything needed to evaluate one deployment, after reading.
+struct Spec {
+  std::string name;
+  std::string kind;
+  int line = 0;
+  std::string gpu;
+  int count = 1;
+  WorkloadRequest request;
+  std::string provider;
+  std::optional<double> max_usd_per_hour, max_usd_per_job, max_hours, min_tokens_per_s, min_headroom;
+  bool job_given = false;
+  // vLLM only
+  double max_num_seqs = 0;
+};
+
+const std::set<std::string> k_deployment_keys = {
+    "name", "gpu", "count", "model", "model_config", "precision", "kv_precision", "batch", "max_concurrent_sequences",
+    "context", "input_tokens", "output_tokens", "requests", "task", "runtime", "provider", "memory_utilization", "budget"};
+const std::set<std::string> k_budget_keys = {"max_usd_per_hour", "max_usd_per_job", "max_hours", "min_tokens_per_s",
+                                             "min_headroom"};
+
+Spec read_deployment(const YAML::Node& node, const std::string& file, std::size_t index) {
+  if (!node.IsMap()) invalid(file, line_of(node), fmt::format("deployments[{}] must be a mapping", index));
+  Spec spec;
+  spec.kind = "deployment";
+  spec.line = line_of(node);
+  const std::string where_index = fmt::format("deployments[{}]", index);
+  if (!node["name"]) invalid(file, spec.line, where_index + ": missing field 'name'");
+  spec.name = scalar(node["name"], file, where_index, "name");
+  const std::string where = fmt::format("deployment '{}'", spec.name);
+  for (const auto& item : node) {
+    const std::string key = item.first.as<std::string>();
+    if (!k_deployment_keys.count(key))
+      invalid(file, line_of(item.first), fmt::format("{}: unknown field '{}'{}", where, key, closest(key, k_deployment_keys)));
+  }
+  auto text = [&](const char* key) -> std::optional<std::string> {
+    if (!node[key] || node[key].IsNull()) return std::nullopt;
+    return scalar(node[key], file, where, key);
+  };
+  if (!node["gpu"]) invalid(file, spec.line, where + ": missing field 'gpu'");
+  spec.gpu = *text("gpu");
+  if (node["count"]) spec.count = static_cast<int>(number(node["count"], file, where, "count", 1, 4096));
+  if (spec.count != std::floor(spec.count)) invalid(file, line_of(node["count"]), where + ": count must be whole");
+  const auto model = text("model");
+  const auto config = text("model_config");
+  if (!model && !config) invalid(file, spec.line, where + ": missing field 'model' (a preset, a size, or model_config: PATH)");
+  if (model) spec.request.model = *model;
+  if (config) {
+    // Relative to the deployment file.
+    const auto base = std::filesystem::path(file).parent_path();
+    spec.request.model_config = (base / *config).string();
+  }
+  if (const auto v = text("precision")) spec.request.precision = *v;
+  if (const auto v = text("kv_precision")) spec.request.kv_precision = *v;
+  if (const auto v = text("batch")) spec.request.batch = *v;
+  if (const auto v = text("max_concurrent_sequences")) spec.request.batch = *v;
+  if (!spec.request.batch) spec.request.batch = "1";
+  if (const auto v = text("context")) spec.request.context = *v;
+  if (const auto v = text("input_tokens")) spec.request.input_tokens = *v;
+  if (const auto v = text("output_tokens")) spec.request.output_tokens = *v;
+  if (const auto v = text("requests")) spec.request.requests = *v;
+  spec.job_given = spec.request.requests.has_value();
+  if (const auto v = text("runtime")) spec.request.runtime = *v;
+  if (const auto v = text("provider")) spec.provider = *v;
+  if (const auto v = text("task"); v && *v != "inference")
+    invalid(file, line_of(node["task"]), fmt::format("{}: task '{}' is not checked yet (only inference)", where, *v));
+  if (node["memory_utilization"])
+    spec.request.memory_utilization = number(node["memory_utilization"], file, where, "memory_utilization", 0.05, 1);
+  if (const auto budget = node["budget"]) {
+    if (!budget.IsMap()) invalid(file, line_of(budget), where + ": 'budget' must be a mapping");
+    for (const auto& item : budget) {
+      const std::string key = item.first.as<std::string>();
+      if (!k_budget_keys.count(key))
+        invalid(file, line_of(item.first), fmt::format("{}: unknown budget field '{}'{}", where, key, closest(key, k_budget_keys)));
+    }
+    const std::string w = where + " budget";
+    if (budget["max_usd_per_hour"]) spec.max_usd_per_hour = number(budget["max_usd_per_hour"], file, w, "max_usd_per_hour", 0, 1e9);
+    if (budget["max_usd_per_job"]) spec.max_usd_per_job = number(budget["max_usd_per_job"], file, w, "max_usd_per_job", 0, 1e12);
+    if (budget["max_hours"]) spec.max_hours = number(budget["max_hours"], file, w, "max_hours", 0, 1e9);
+    if (budget["min_tokens_per_s"]) spec.min_tokens_per_s = number(budget["min_tokens_per_s"], file, w, "min_tokens_per_s", 0, 1e12);
+    if (budget["min_headroom"]) spec.min_headroom = number(budget["min_headroom"], file, w, "min_headroom", 0, 0.95);
+  }
+  return spec;
+}
+
+/// vLLM engine arguments that decide memory, and those known not to.
+const std::set<std::string> k_vllm_used = {"model", "tensor_parallel_size", "max_model_len", "max_num_seqs",
+                                           "gpu_memory_utilization", "dtype", "quantization", "kv_cache_dtype",
+                                           "max_num_batched_tokens", "gpu", "gpu_count", "count", "name"};
+const std::set<std::string> k_vllm_harmless = {
+    "host", "port", "served_model_name", "api_key", "trust_remote_code", "enable_prefix_caching", "disable_log_requests",
+    "disable_log_stats", "uvicorn_log_level", "download_dir", "tokenizer", "tokenizer_mode", "revision", "seed",
+    "enforce_eager", "swap_space", "enable_chunked_prefill", "disable_custom_all_reduce", "chat_template",
+    "response_role", "load_format", "max_log_len", "block_size", "distributed_executor_backend", "worker_use_ray",
+    "code_revision", "tokenizer_revision", "max_seq_len_to_capture", "generation_config", "enable_auto_tool_choice",
+    "tool_call_parser", "guided_decoding_backend", "scheduling_policy", "task", "num_scheduler_steps"};
+
+std::string normalize_key(std::string key) {
+  std::replace(key.begin(), key.end(), '-', '_');
+  return key;
+}
+
+Spec read_vllm(const YAML::Node& root, const std::string& file, const CheckOptions& options,
+               std::vector<CheckFinding>& notes) {
+  Spec spec;
+  spec.kind = "vllm";
+  spec.line = 1;
+  std::map<std::string, YAML::Node> keys;
+  std::vector<std::string> ignored;
+  for (const auto& item : root) {
+    const std::string key = normalize_key(item.first.as<std::string>());
+    keys[key] = item.second;
+    if (!k_vllm_used.count(key) && !k_vllm_harmless.count(key)) ignored.push_back(item.first.as<std::string>());
+  }
+  const std::string model = scalar(keys["model"], file, "vLLM config", "model");
+  spec.name = keys.count("name") ? scalar(keys["name"], file, "vLLM config", "name") : model;
+  const std::string where = fmt::format("vLLM config '{}'", spec.name);
+  // A local directory with a config.json is read as such; anything else must be a preset (HF id).
+  const auto base = std::filesystem::path(file).parent_path();
+  std::error_code ec;
+  if (std::filesystem::is_regular_file(base / model / "config.json", ec))
+    spec.request.model_config = (base / model / "config.json").string();
+  else
+    spec.request.model = model;
+  auto text = [&](const char* key) -> std::optional<std::string> {
+    auto it = keys.find(key);
+    if (it == keys.end() || it->second.IsNull()) return std::nullopt;
+    return scalar(it->second, file, where, key);
+  };
+  spec.gpu = options.gpu.empty() ? text("gpu").value_or("") : options.gpu;
+  if (spec.gpu.empty())
+    invalid(file, 0, where + ": no GPU: give --gpu NAME or a 'gpu' key in the file");
+  int tp = 1;
+  if (keys.count("tensor_parallel_size"))
+    tp = static_cast<int>(number(keys["tensor_parallel_size"], file, where, "tensor-parallel-size", 1, 1024));
+  int count = options.count > 0 ? options.count : tp;
+  if (options.count == 0 && (keys.count("gpu_count") || keys.count("count")))
+    count = static_cast<int>(number(keys.count("gpu_count") ? keys["gpu_count"] : keys["count"], file, where, "gpu_count", 1, 4096));
+  spec.count = count;
+  if (tp != count)
+    notes.push_back({"vllm-tp-differs", Severity::warning, spec.name, file, 0,
+                     fmt::format("tensor-parallel-size {} but {} GPUs given: the check uses {} GPUs in tensor parallel",
+                                 tp, count, count),
+                     fmt::format("set tensor-parallel-size: {}", count)});
+  spec.request.context = text("max_model_len");
+  if (!spec.request.context) spec.request.context = "4096"; // vLLM would use the model's maximum; see finding below
+  spec.max_num_seqs = keys.count("max_num_seqs") ? number(keys["max_num_seqs"], file, where, "max-num-seqs", 1, 1e6) : 256;
+  spec.request.batch = "1"; // vLLM needs room for one sequence of max-model-len to start
+  spec.request.output_tokens = "1";
+  if (keys.count("gpu_memory_utilization"))
+    spec.request.memory_utilization = number(keys["gpu_memory_utilization"], file, where, "gpu-memory-utilization", 0.05, 1);
+  const std::string dtype = text("dtype").value_or("auto");
+  const std::string quantization = normalize_name(text("quantization").value_or(""));
+  if (quantization == "awq" || quantization == "gptq" || quantization == "awqmarlin" || quantization == "gptqmarlin" ||
+      quantization == "marlin")
+    spec.request.precision = "int4";
+  else if (quantization == "fp8" || quantization == "fbgemmfp8")
+    spec.request.precision = "fp8";
+  else if (quantization == "bitsandbytes")
+    spec.request.precision = "nf4";
+  else if (!quantization.empty() && quantization != "none")
+    invalid(file, line_of(keys["quantization"]), fmt::format("{}: quantization '{}' is not modelled", where, quantization));
+  else if (dtype == "half" || dtype == "float16" || dtype == "fp16")
+    spec.request.precision = "fp16";
+  else if (dtype == "bfloat16" || dtype == "bf16")
+    spec.request.precision = "bf16";
+  else if (dtype == "float32" || dtype == "float")
+    spec.request.precision = "fp32";
+  else if (dtype != "auto")
+    invalid(file, line_of(keys["dtype"]), fmt::format("{}: dtype '{}' is not one of auto, half, float16, bfloat16, float32", where, dtype));
+  const std::string kv = normalize_name(text("kv_cache_dtype").value_or("auto"));
+  if (kv.rfind("fp8", 0) == 0) spec.request.kv_precision = "fp8";
+  else if (kv != "auto") invalid(file, 0, fmt::format("{}: kv-cache-dtype '{}' is not auto or fp8", where, kv));
+  spec.request.runtime = "vllm";
+  if (!ignored.empty())
+    notes.push_back({"vllm-keys-ignored", Severity::info, spec.name, file, 0,
+                     fmt::format("keys not modelled by the check: {}", fmt::join(ignored, ", ")), ""});
+  if (!keys.count("max_model_len"))
+    notes.push_back({"vllm-max-model-len-missing", Severity::warning, spec.name, file, 0,
+                     "no max-model-len: vLLM uses the model's full context, the check assumed 4096",
+                     "set max-model-len to the longest request you serve"});
+  return spec;
+}
+
+/// The largest context (tokens) whose KV cache for `batch` sequences fits, by bisection; 0 if none.
+std::int64_t largest_fitting_context(Workload w, const PrecisionDecision& p, const Gpu& gpu, int count,
+                                     const Assumptions& a) {
+  std::int64_t lo = 0, hi = w.context;
+  while (lo < hi) {
+    const std::int64_t mid = (lo + hi + 1) / 2;
+    w.context = mid;
+    if (estimate_memory(w, p, gpu, count, a).fits()) lo = mid;
+    else hi = mid - 1;
+  }
+  return lo;
+}
+
+/// Concrete changes that would make a deployment that does not fit pass.
+std::string fit_hint(const Workload& w, const Candidate& c, const GpuCatalog& gpus, const Assumptions& a,
+                     const std::string& provider, bool vllm) {
+  std::vector<std::string> options;
+  for (int n = c.count * 2; n <= 64; n *= 2)
+    if (estimate_memory(w, c.precision, *c.gpu, n, a).fits()) {
+      options.push_back(vllm ? fmt::format("{} x {} (tensor-parallel-size: {})", n, c.gpu->id, n)
+                             : fmt::format("{} x {} (count: {})", n, c.gpu->id, n));
+      break;
+    }
+  if (c.precision.kv_effective != Precision::fp8) {
+    Workload fp8 = w;
+    fp8.kv_precision = Precision::fp8;
+    fp8.kv_precision_given = true;
+    const auto p = decide_precision(fp8, *c.gpu);
+    if (estimate_memory(fp8, p, *c.gpu, c.count, a).fits()) options.push_back("kv_precision: fp8");
+  }
+  if (const auto context = largest_fitting_context(w, c.precision, *c.gpu, c.count, a); context >= 256)
+    options.push_back(vllm ? fmt::format("max-model-len: {} or less", context) : fmt::format("context: {} or less", context));
+  // The cheapest other GPU kind that fits at this count.
+  const Candidate* best = nullptr;
+  std::vector<Candidate> others;
+  for (const auto& gpu : gpus.gpus())
+    if (gpu.id != c.gpu->id) others.push_back(evaluate(w, gpu, c.count, a, provider));
+  for (const auto& o : others)
+    if (o.eligible && (!best || o.cost.usd_per_hour < best->cost.usd_per_hour)) best = &o;
+  if (best) options.push_back(fmt::format("gpu: {} ({}/hr for {})", best->gpu->id, format_usd(best->cost.usd_per_hour),
+                                          best->count > 1 ? fmt::format("{} GPUs", best->count) : "one"));
+  return options.empty() ? "no single change found; see `gpuadvise --model ...` for plans"
+                         : "any of: " + fmt::format("{}", fmt::join(options, "; "));
+}
+
+DeploymentResult evaluate_spec(const Spec& spec, const std::string& file, const GpuCatalog& gpus,
+                               const ModelCatalog& models, const Assumptions& assumptions, const CheckOptions& options) {
+  DeploymentResult r;
+  r.name = spec.name;
+  r.file = file;
+  r.line = spec.line;
+  r.kind = spec.kind;
+  r.count = spec.count;
+  const std::string where = fmt::format("{} '{}'", spec.kind == "vllm" ? "vLLM config" : "deployment", spec.name);
+  const Gpu* gpu = nullptr;
+  Workload w;
+  try {
+    gpu = &gpus.find(spec.gpu);
+    w = build_workload(spec.request, models);
+  } catch (const InputError& e) {
+    invalid(file, spec.line, fmt::format("{}: {}", where, e.what()));
+  }
+  r.gpu = gpu->id;
+  r.model = w.shape.id;
+  const std::string provider = spec.provider.empty() ? options.provider : spec.provider;
+  const Candidate c = evaluate(w, *gpu, spec.count, assumptions, provider);
+  r.memory_total_bytes = c.memory.total_bytes;
+  r.memory_usable_bytes = c.memory.usable_bytes;
+  r.kv_cache_bytes = c.memory.kv_cache_bytes;
+  r.kv_budget_bytes = c.memory.usable_bytes - c.memory.weights_bytes - c.memory.activation_bytes - c.memory.overhead_bytes;
+  const double kv_per_sequence = c.memory.kv_cache_bytes / static_cast<double>(w.batch);
+  r.max_sequences_at_context = kv_per_sequence > 0 ? std::max(0.0, std::floor(r.kv_budget_bytes / kv_per_sequence)) : 0;
+  r.decode_tokens_per_s = c.performance.decode_tokens_per_s.expected;
+  r.usd_per_hour = c.cost.usd_per_hour;
+  r.job_usd = c.cost.job_usd.expected;
+  r.job_hours = c.performance.job_s.expected / 3600;
+
+  auto add = [&](std::string rule, Severity severity, std::string message, std::string hint) {
+    r.findings.push_back({std::move(rule), severity, spec.name, file, spec.line, std::move(message), std::move(hint)});
+  };
+  for (const auto& f : c.findings) {
+    if (f.severity == Severity::info) continue;
+    std::string hint = f.hint;
+    if (f.id == "memory-does-not-fit") hint = fit_hint(w, c, gpus, assumptions, provider, spec.kind == "vllm");
+    if (spec.kind == "vllm" && f.id == "memory-does-not-fit") {
+      const std::string message =
+          r.kv_budget_bytes <= 0
+              ? fmt::format("vLLM would not start: the weights, activation peak and runtime need {} per GPU but "
+                            "gpu-memory-utilization leaves {}",
+                            format_gb(c.memory.weights_bytes + c.memory.activation_bytes + c.memory.overhead_bytes),
+                            format_gb(c.memory.usable_bytes))
+              : fmt::format("vLLM would not start: max-model-len {} needs {} of KV cache per sequence but only {} is "
+                            "left per GPU",
+                            w.context, format_gb(kv_per_sequence), format_gb(r.kv_budget_bytes));
+      add(r.kv_budget_bytes <= 0 ? "vllm-model-does-not-fit" : "vllm-max-model-len-too-long", Severity::error, message,
+          hint);
+      continue;
+    }
+    add(f.id, f.severity, f.message, hint);
+  }
+  if (spec.kind == "vllm" && c.memory.fits() && r.max_sequences_at_context < spec.max_num_seqs)
+    add("vllm-concurrency-limited", Severity::info,
+        fmt::format("KV cache for {:.0f} sequences of {} tokens fits ({} per GPU); max-num-seqs is {:.0f}, so "
+                    "long requests will queue",
+                    r.max_sequences_at_context, w.context, format_gb(r.kv_budget_bytes), spec.max_num_seqs),
+        "");
+  if (!c.cost.priced) return r.passed = false, r;
+
+  const std::string job = spec.job_given ? "" : " (job: 1000 requests, the default; set requests: to size it)";
+  if (spec.max_usd_per_hour && c.cost.usd_per_hour > *spec.max_usd_per_hour)
+    add("budget-usd-per-hour", Severity::error,
+        fmt::format("costs {}/hr ({} x {} at {}, price of {}), over the budget of {}/hr", format_usd(c.cost.usd_per_hour),
+                    spec.count, format_usd(c.cost.price.usd_per_hour), c.cost.price.provider_name, c.cost.price.date,
+                    format_usd(*spec.max_usd_per_hour)),
+        "choose a cheaper GPU or provider, or fewer GPUs");
+  if (spec.max_usd_per_job && c.cost.job_usd.expected > *spec.max_usd_per_job)
+    add("budget-usd-per-job", Severity::error,
+        fmt::format("the job costs {} (range {}-{}), over the budget of {}{}", format_usd(c.cost.job_usd.expected),
+                    format_usd(c.cost.job_usd.low), format_usd(c.cost.job_usd.high), format_usd(*spec.max_usd_per_job), job),
+        "raise the batch, use a cheaper GPU, or fp8/int4 weights");
+  if (spec.max_hours && r.job_hours > *spec.max_hours)
+    add("budget-hours", Severity::error,
+        fmt::format("the job takes {} (range {}-{}), over the limit of {:.2f} h{}", format_duration(c.performance.job_s.expected),
+                    format_duration(c.performance.job_s.low), format_duration(c.performance.job_s.high), *spec.max_hours, job),
+        "use more or faster GPUs, or a bigger batch");
+  if (spec.min_tokens_per_s && r.decode_tokens_per_s < *spec.min_tokens_per_s)
+    add("target-tokens-per-s", Severity::error,
+        fmt::format("decode reaches {:.0f} tokens/s over all {} sequences (range {:.0f}-{:.0f}), below the target of {:.0f}",
+                    r.decode_tokens_per_s, w.batch, c.performance.decode_tokens_per_s.low,
+                    c.performance.decode_tokens_per_s.high, *spec.min_tokens_per_s),
+        "use a GPU with more memory bandwidth, more GPUs, or a smaller weight format");
+  if (spec.min_headroom && c.memory.fits() &&
+      c.memory.usable_bytes - c.memory.total_bytes < *spec.min_headroom * c.memory.usable_bytes)
+    add("target-headroom", Severity::error,
+        fmt::format("leaves {} free of {} usable per GPU ({:.0f}%), below the required {:.0f}%",
+                    format_gb(c.memory.usable_bytes - c.memory.total_bytes), format_gb(c.memory.usable_bytes),
+                    100 * (c.memory.usable_bytes - c.memory.total_bytes) / c.memory.usable_bytes, *spec.min_headroom * 100),
+        "lower batch or context, or use fp8 KV cache");
+  return r;
+}
+
+YAML::Node load(const std::string& text, const std::string& file) {
+  const auto first = text.find_first_not_of(" \t\r\n");
+  if (first == std::string::npos) invalid(file, 0, "the file is empty");
+  if (text[first] == '{' || text[first] == '[') {
+    // JSON: let the JSON parser say precisely what is wrong before YAML reads it for line numbers.
+    try {
+      const auto parsed = nlohmann::json::parse(text);
+      (void)parsed;
+    } catch (const nlohmann::json::parse_error& e) {
+      const std::string what = e.what();
+      invalid(file, 0, fmt::format("malformed JSON at byte {}: {}", e.byte, what.substr(what.find(':') + 2)));
+    }
+  }
+  try {
+    return YAML::Load(text);
+  } catch (const YAML::Exception& e) {
+    invalid(file, e.mark.is_null() ? 0 : e.mark.line + 1, fmt::format("malformed YAML: {}", e.msg));
+  }
+}
+
+} // namespace
+
+int CheckReport::exit_code() const { return errors > 0 || (strict && warnings > 0) ? 1 : 0; }
+
+std::vector<DeploymentResult> check_text(const std::string& text, const std::string& file, const GpuCatalog& gpus,
+                                         const ModelCatalog& models, const Assumptions& assumptions,
+                                         const CheckOptions& options) {
+  const YAML::Node root = load(text, file);
+  if (!root.IsMap()) invalid(file, line_of(root), "expected a mapping with 'deployments:' or a vLLM config with 'model:'");
+  std::vector<Spec> specs;
+  std::vector<CheckFinding> notes;
+  if (root["deployments"]) {
+    const YAML::Node list = root["deployments"];
+    if (!list.IsSequence() || list.size() == 0)
+      invalid(file, line_of(list), "'deployments' must be a non-empty list");
+    for (const auto& item : root)
+      if (item.first.as<std::string>() != "deployments" && item.first.as<std::string>() != "version")
+        invalid(file, line_of(item.first), fmt::format("unknown top-level field '{}'", item.first.as<std::string>()));
+    std::set<std::string> names;
+    for (std::size_t i = 0; i < list.size(); ++i) {
+      specs.push_back(read_deployment(list[i], file, i));
+      if (!names.insert(specs.back().name).second)
+        invalid(file, specs.back().line, fmt::format("duplicate deployment name '{}'", specs.back().name));
+    }
+  } else if (root["model"]) {
+    specs.push_back(read_vllm(root, file, options, notes));
+  } else {
+    invalid(file, 1, "neither a deployment file ('deployments:') nor a vLLM config ('model:')");
+  }
+  std::vector<DeploymentResult> results;
+  for (const auto& spec : specs) {
+    auto r = evaluate_spec(spec, file, gpus, models, assumptions, options);
+    for (const auto& n : notes)
+      if (n.deployment == spec.name) r.findings.insert(r.findings.begin(), n);
+    for (auto& f : r.findings) f.line = f.line ? f.line : spec.line;
+    r.passed = std::none_of(r.findings.begin(), r.findings.end(), [](const CheckFinding& f) { return f.severity == Severity::error; });
+    results.push_back(std::move(r));
+  }
+  return results;
+}
+
+namespace {
+
+std::string status(const DeploymentResult& d, bool strict) {
+  const bool warn = std::any_of(d.findings.begin(), d.findings.end(), [](const CheckFinding& f) { return f.severity == Severity::warning; });
+  if (!d.passed) return "FAIL";
+  return warn && strict ? "FAIL" : warn ? "WARN" : "PASS";
+}
+
+std::string location(const CheckFinding& f) { return f.line > 0 ? fmt::format("{}:{}", f.file, f.line) : f.file; }
+
+std::string xml(const std::string& text) {
+  std::string out;
+  for (char c : text) {
+    switch (c) {
+    case '&': out += "&amp;"; break;
+    case '<': out += "&lt;"; break;
+    case '>': out += "&gt;"; break;
+    case '"': out += "&quot;"; break;
+    case '\'': out += "&apos;"; break;
+    default:
+      if (static_cast<unsigned char>(c) < 0x20 && c != '\n' && c != '\t') out += ' ';
+      else out += c;
+    }
+  }
+  return out;
+}
+
+/// GitHub workflow-command escaping: data escapes %, CR, LF; properties also ':' and ','.
+std::string gh_data(const std::string& text) {
+  std::string out;
+  for (char c : text) {
+    if (c == '%') out += "%25";
+    else if (c == '\r') out += "%0D";
+    else if (c == '\n') out += "%0A";
+    else out += c;
+  }
+  return out;
+}
+
+std::string gh_property(const std::string& text) {
+  std::string out;
+  for (char c : gh_data(text)) {
+    if (c == ':') out += "%3A";
+    else if (c == ',') out += "%2C";
+    else out += c;
+  }
+  return out;
+}
+
+std::string md(const std::string& text) {
+  std::string out;
+  for (char c : text) {
+    if (c == '|') out += "\\|";
+    else if (c == '\n') out += ' ';
+    else out += c;
+  }
+  return out;
+}
+
+std::string summary_line(const CheckReport& r) {
+  const auto passed = std::count_if(r.deployments.begin(), r.deployments.end(), [](const DeploymentResult& d) { return d.passed; });
+  return fmt::format("{} deployment{}: {} passed, {} failed; {} error{}, {} warning{}{}", r.deployments.size(),
+                     r.deployments.size() == 1 ? "" : "s", passed, r.deployments.size() - passed, r.errors,
+                     r.errors == 1 ? "" : "s", r.warnings, r.warnings == 1 ? "" : "s", r.strict ? " (strict)" : "");
+}
+
+} // namespace
+
+void write_check_text(std::ostream& out, const CheckReport& report) {
+  for (const auto& d : report.deployments) {
+    out << fmt::format("{} {} ({}{}) {}{} {}: {:.1f}/{:.1f} GB per GPU, {:.0f} tok/s, {}/hr\n", status(d, report.strict),
+                       d.name, d.file, d.line > 0 ? fmt::format(":{}", d.line) : "", d.count > 1 ? fmt::format("{} x ", d.count) : "",
+                       d.gpu, d.model, d.memory_total_bytes / 1e9, d.memory_usable_bytes / 1e9, d.decode_tokens_per_s,
+                       format_usd(d.usd_per_hour));
+    for (const auto& f : d.findings) {
+      out << fmt::format("  {} [{}] {}\n", to_string(f.severity), f.rule, f.message);
+      if (!f.hint.empty()) out << "    hint: " << f.hint << "\n";
+    }
+  }
+  out << summary_line(report) << "\n";
+}
+
+void write_check_json(std::ostream& out, const CheckReport& report) {
+  nlohmann::json list = nlohmann::json::array();
+  for (const auto& d : report.deployments) {
+    nlohmann::json findings = nlohmann::json::array();
+    for (const auto& f : d.findings)
+      findings.push_back({{"rule", f.rule}, {"severity", to_string(f.severity)}, {"file", f.file}, {"line", f.line},
+                          {"message", f.message}, {"hint", f.hint}});
+    list.push_back({{"name", d.name},
+                    {"file", d.file},
+                    {"line", d.line},
+                    {"kind", d.kind},
+                    {"status", status(d, report.strict)},
+                    {"passed", d.passed},
+                    {"gpu", d.gpu},
+                    {"count", d.count},
+                    {"model", d.model},
+                    {"memory_total_bytes", std::llround(d.memory_total_bytes)},
+                    {"memory_usable_bytes", std::llround(d.memory_usable_bytes)},
+                    {"kv_budget_bytes", std::llround(d.kv_budget_bytes)},
+                    {"max_sequences_at_context", d.max_sequences_at_context},
+                    {"decode_tokens_per_s", std::round(d.decode_tokens_per_s * 100) / 100},
+                    {"usd_per_hour", std::round(d.usd_per_hour * 1e4) / 1e4},
+                    {"job_usd", std::round(d.job_usd * 1e4) / 1e4},
+                    {"findings", findings}});
+  }
+  nlohmann::json doc = {{"schema_version", 1},   {"passed", report.exit_code() == 0}, {"errors", report.errors},
+                        {"warnings", report.warnings}, {"strict", report.strict},      {"deployments", list}};
+  out << doc.dump(2) << "\n";
+}
+
+void write_check_junit(std::ostream& out, const CheckReport& report) {
+  int failures = 0;
+  for (const auto& d : report.deployments) failures += status(d, report.strict) == "FAIL";
+  out << "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n";
+  out << fmt::format("<testsuites name=\"gpuadvise check\" tests=\"{}\" failures=\"{}\">\n", report.deployments.size(), failures);
+  out << fmt::format("  <testsuite name=\"gpuadvise check\" tests=\"{}\" failures=\"{}\" errors=\"0\">\n",
+                     report.deployments.size(), failures);
+  for (const auto& d : report.deployments) {
+    out << fmt::format("    <testcase classname=\"{}\" name=\"{}\">\n", xml(d.file), xml(d.name));
+    std::string body;
+    for (const auto& f : d.findings)
+      body += fmt::format("{} [{}] {}: {}{}\n", to_string(f.severity), f.rule, location(f), f.message,
+                          f.hint.empty() ? "" : " (hint: " + f.hint + ")");
+    if (status(d, report.strict) == "FAIL") {
+      const auto first = std::find_if(d.findings.begin(), d.findings.end(), [&](const CheckFinding& f) {
+        return f.severity == Severity::error || (report.strict && f.severity == Severity::warning);
+      });
+      out << fmt::format("      <failure type=\"{}\" message=\"{}\">{}</failure>\n", xml(first->rule), xml(first->message),
+                         xml(body));
+    } else if (!body.empty()) {
+      out << fmt::format("      <system-out>{}</system-out>\n", xml(body));
+    }
+    out << "    </testcase>\n";
+  }
+  out << "  </testsuite>\n</testsuites>\n";
+}
+
+void write_check_github(std::ostream& out, const CheckReport& report) {
+  for (const auto& d : report.deployments)
+    for (const auto& f : d.findings) {
+      const char* level = f.severity == Severity::error ? "error" : f.severity == Severity::warning ? "warning" : "notice";
+      out << fmt::format("::{} file={}{},title={}::{}\n", level, gh_property(f.file),
+                         f.line > 0 ? fmt::format(",line={}", f.line) : "", gh_property("gpuadvise " + f.rule + " (" + d.name + ")"),
+                         gh_data(f.message + (f.hint.empty() ? "" : " Hint: " + f.hint)));
+    }
+  out << summary_line(report) << "\n";
+}
+
+void write_check_markdown(std::ostream& out, const CheckReport& report) {
+  out << "### gpuadvise check\n\n" << summary_line(report) << "\n\n";
+  out << "| status | deployment | GPU | model | memory per GPU | tok/s | $/hr |\n|---|---|---|---|---|---|---|\n";
+  for (const auto& d : report.deployments)
+    out << fmt::format("| {} | {} (`{}`) | {}{} | {} | {:.1f} / {:.1f} GB | {:.0f} | {} |\n", status(d, report.strict),
+                       md(d.name), md(d.file), d.count > 1 ? fmt::format("{} x ", d.count) : "", d.gpu, md(d.model),
+                       d.memory_total_bytes / 1e9, d.memory_usable_bytes / 1e9, d.decode_tokens_per_s, format_usd(d.usd_per_hour));
+  bool header = false;
+  for (const auto& d : report.deployments)
+    for (const auto& f : d.findings) {
+      if (!header) {
+        out << "\n#### Findings\n\n";
+        header = true;
+      }
+      out << fmt::format("- **{}** `{}` {} ({}): {}{}\n", to_string(f.severity), f.rule, md(d.name), md(location(f)), md(f.message),
+                         f.hint.empty() ? "" : " — *hint:* " + md(f.hint));
+    }
+}
+
+} // namespace gpuadvise

@@ -1,0 +1,197 @@
+// `gpuadvise check`: deployment files and vLLM configs, rule ids, exit codes and every output format.
+#include <gpuadvise/check.hpp>
+#include <gpuadvise/error.hpp>
+#include <gpuadvise/files.hpp>
+
+#include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
+
+#include <sstream>
+#include <string>
+#include <vector>
+
+using namespace gpuadvise;
+
+namespace {
+
+std::string fixture_path(const std::string& name) { return std::string(GPUADVISE_SOURCE_DIR) + "/tests/data/check/" + name; }
+
+CheckReport run(const std::vector<std::string>& files, CheckOptions options = {}) {
+  static const auto gpus = GpuCatalog::embedded();
+  static const auto models = ModelCatalog::embedded();
+  static const auto assumptions = Assumptions::embedded();
+  CheckReport report;
+  report.strict = options.strict;
+  for (const auto& name : files) {
+    const std::string path = fixture_path(name);
+    for (auto& d : check_text(read_text_file(path, "fixture"), path, gpus, models, assumptions, options))
+      report.deployments.push_back(std::move(d));
+  }
+  for (const auto& d : report.deployments)
+    for (const auto& f : d.findings) {
+      report.errors += f.severity == Severity::error;
+      report.warnings += f.severity == Severity::warning;
+    }
+  return report;
+}
+
+bool has_rule(const DeploymentResult& d, const std::string& rule) {
+  for (const auto& f : d.findings)
+    if (f.rule == rule) return true;
+  return false;
+}
+
+/// A small XML well-formedness check: balanced, properly nested tags, quoted attributes, escaped text.
+bool well_formed_xml(const std::string& text, std::string& problem) {
+  std::vector<std::string> stack;
+  std::size_t i = 0;
+  while (i < text.size()) {
+    if (text[i] == '<') {
+      const auto end = text.find('>', i);
+      if (end == std::string::npos) return problem = "unterminated tag", false;
+      std::string tag = text.substr(i + 1, end - i - 1);
+      i = end + 1;
+      if (tag.rfind("?xml", 0) == 0) continue;
+      if (!tag.empty() && tag[0] == '/') {
+        if (stack.empty() || stack.back() != tag.substr(1)) return problem = "mismatched </" + tag.substr(1) + ">", false;
+        stack.pop_back();
+        continue;
+      }
+      const bool self_closing = !tag.empty() && tag.back() == '/';
+      const std::string name = tag.substr(0, tag.find_first_of(" /"));
+      // Attribute values must be quoted and hold no raw '<' or '"'.
+      std::size_t quotes = 0;
+      for (char c : tag) quotes += c == '"';
+      if (quotes % 2 != 0) return problem = "unbalanced quotes in <" + name + ">", false;
+      if (!self_closing) stack.push_back(name);
+    } else {
+      if (text[i] == '&') {
+        const auto semi = text.find(';', i);
+        const std::string entity = text.substr(i, semi == std::string::npos ? 1 : semi - i + 1);
+        if (entity != "&amp;" && entity != "&lt;" && entity != "&gt;" && entity != "&quot;" && entity != "&apos;")
+          return problem = "bad entity " + entity, false;
+      }
+      ++i;
+    }
+  }
+  if (!stack.empty()) return problem = "unclosed <" + stack.back() + ">", false;
+  return true;
+}
+
+} // namespace
+
+TEST_CASE("check: passing deployment files, YAML and JSON", "[check]") {
+  for (const char* file : {"serving.yaml", "serving.json"}) {
+    INFO(file);
+    const auto report = run({file});
+    CHECK(report.exit_code() == 0);
+    for (const auto& d : report.deployments) CHECK(d.passed);
+  }
+}
+
+TEST_CASE("check: failing deployment files name the rule, the deployment, the file and line, and a fix", "[check]") {
+  const auto report = run({"too-big.yaml", "too-big.json"});
+  CHECK(report.exit_code() == 1);
+  REQUIRE(report.deployments.size() == 4);
+  const auto& big = report.deployments[0];
+  CHECK(big.name == "big-chat");
+  CHECK(big.line == 3);
+  CHECK_FALSE(big.passed);
+  REQUIRE(has_rule(big, "memory-does-not-fit"));
+  CHECK(big.findings[0].hint.find("4 x l40") != std::string::npos); // 70B fp16 = 138 GB: four 48 GB cards
+  CHECK(has_rule(report.deployments[1], "budget-usd-per-hour"));
+  CHECK(has_rule(report.deployments[2], "memory-does-not-fit"));
+  CHECK(has_rule(report.deployments[3], "precision-not-native"));
+  for (const auto& d : report.deployments)
+    for (const auto& f : d.findings) {
+      CHECK(f.file.find("too-big") != std::string::npos);
+      CHECK(f.line > 0);
+      CHECK_FALSE(f.message.empty());
+    }
+}
+
+TEST_CASE("check: a vLLM config for Llama-3-8B at 8192 on one L40 passes; Llama-2-70B fp16 fails with a plan", "[check]") {
+  CheckOptions options;
+  options.gpu = "l40";
+  const auto pass = run({"vllm-llama3-8b.yaml"}, options);
+  REQUIRE(pass.deployments.size() == 1);
+  CHECK(pass.exit_code() == 0);
+  CHECK(pass.deployments[0].model == "llama-3-8b");
+  // How many sequences of max-model-len fit: the KV budget over the KV cache of one 8192-token sequence.
+  const double kv_per_sequence = 2.0 * 32 * 8 * 128 * 2 * 8192;
+  CHECK(pass.deployments[0].max_sequences_at_context == std::floor(pass.deployments[0].kv_budget_bytes / kv_per_sequence));
+  CHECK(pass.deployments[0].max_sequences_at_context >= 1);
+
+  const auto fail = run({"vllm-llama2-70b.yaml"}, options);
+  CHECK(fail.exit_code() == 1);
+  REQUIRE(has_rule(fail.deployments[0], "vllm-model-does-not-fit"));
+  CHECK(fail.deployments[0].findings.back().hint.find("tensor-parallel-size: 4") != std::string::npos);
+  options.count = 4;
+  CHECK(run({"vllm-llama2-70b.yaml"}, options).exit_code() == 0);
+}
+
+TEST_CASE("check: invalid files are errors naming file, line and field", "[check]") {
+  CHECK_THROWS_WITH(run({"invalid-field.yaml"}), Catch::Contains("invalid-field.yaml:5") && Catch::Contains("contxt") &&
+                                                    Catch::Contains("did you mean 'context'"));
+  CHECK_THROWS_WITH(run({"malformed.yaml"}), Catch::Contains("malformed.yaml") && Catch::Contains("malformed YAML"));
+  CHECK_THROWS_AS(run({"vllm-llama3-8b.yaml"}), InputError); // no GPU given anywhere
+}
+
+TEST_CASE("check: warnings pass unless --strict", "[check]") {
+  CheckReport report;
+  DeploymentResult d;
+  d.findings.push_back({"memory-low-headroom", Severity::warning, "x", "f", 1, "m", ""});
+  report.deployments.push_back(d);
+  report.warnings = 1;
+  CHECK(report.exit_code() == 0);
+  report.strict = true;
+  CHECK(report.exit_code() == 1);
+}
+
+TEST_CASE("check: output formats are well formed and deterministic", "[check]") {
+  const auto report = run({"serving.yaml", "too-big.yaml", "too-big.json"});
+  std::size_t findings = 0;
+  for (const auto& d : report.deployments)
+    for (const auto& f : d.findings) findings += f.severity != Severity::info;
+
+  std::ostringstream junit, again;
+  write_check_junit(junit, report);
+  write_check_junit(again, run({"serving.yaml", "too-big.yaml", "too-big.json"}));
+  CHECK(junit.str() == again.str());
+  std::string problem;
+  CHECK(well_formed_xml(junit.str(), problem));
+  INFO(problem);
+  CHECK(junit.str().find("<testcase classname=") != std::string::npos);
+  CHECK(junit.str().find("failures=\"4\"") != std::string::npos);
+
+  std::ostringstream github;
+  write_check_github(github, report);
+  std::size_t annotations = 0;
+  std::istringstream lines(github.str());
+  for (std::string line; std::getline(lines, line);) annotations += line.rfind("::", 0) == 0;
+  CHECK(annotations == findings); // one annotation per finding (no info findings in these files)
+  CHECK(github.str().find("::error file=") != std::string::npos);
+
+  std::ostringstream json;
+  write_check_json(json, report);
+  const auto doc = nlohmann::json::parse(json.str());
+  CHECK(doc.at("schema_version") == 1);
+  CHECK(doc.at("passed") == false);
+  CHECK(doc.at("deployments").size() == report.deployments.size());
+
+  std::ostringstream markdown, text;
+  write_check_markdown(markdown, report);
+  write_check_text(text, report);
+  CHECK(markdown.str().find("| FAIL | big-chat") != std::string::npos);
+  CHECK(text.str().find("FAIL big-chat") != std::string::npos);
+}
+
+TEST_CASE("check: prices overridden for a run are used and named", "[check]") {
+  auto gpus = GpuCatalog::embedded();
+  gpus.override_price("l40", 0.10);
+  const Price* p = gpus.find("l40").price();
+  REQUIRE(p != nullptr);
+  CHECK(p->usd_per_hour == 0.10);
+  CHECK(p->tier == "override");
+  CHECK_THROWS_AS(gpus.override_price("h900", 1.0), InputError);
+}
