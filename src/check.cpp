@@ -401,6 +401,9 @@ YAML::Node load(const std::string& text, const std::string& file) {
 
 } // namespace
 
+const std::set<std::string>& deployment_fields() { return k_deployment_keys; }
+const std::set<std::string>& budget_fields() { return k_budget_keys; }
+
 int CheckReport::exit_code() const { return errors > 0 || (strict && warnings > 0) ? 1 : 0; }
 
 std::vector<DeploymentResult> check_text(const std::string& text, const std::string& file, const GpuCatalog& gpus,

@@ -6,6 +6,7 @@
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
+#include <set>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -194,4 +195,14 @@ TEST_CASE("check: prices overridden for a run are used and named", "[check]") {
   CHECK(p->usd_per_hour == 0.10);
   CHECK(p->tier == "override");
   CHECK_THROWS_AS(gpus.override_price("h900", 1.0), InputError);
+}
+
+TEST_CASE("check: the JSON Schema in data/ lists exactly the fields the reader accepts", "[check]") {
+  const auto schema = nlohmann::json::parse(read_text_file(std::string(GPUADVISE_SOURCE_DIR) + "/data/deployment.schema.json", "schema"));
+  std::set<std::string> fields, budget;
+  for (const auto& [key, value] : schema.at("$defs").at("deployment").at("properties").items()) fields.insert(key);
+  for (const auto& [key, value] : schema.at("$defs").at("deployment").at("properties").at("budget").at("properties").items())
+    budget.insert(key);
+  CHECK(fields == deployment_fields());
+  CHECK(budget == budget_fields());
 }

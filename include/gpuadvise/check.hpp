@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <optional>
 #include <ostream>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -69,6 +70,11 @@ struct CheckReport {
 std::vector<DeploymentResult> check_text(const std::string& text, const std::string& file, const GpuCatalog& gpus,
                                          const ModelCatalog& models, const Assumptions& assumptions,
                                          const CheckOptions& options);
+
+/// The fields a deployment entry may have (data/deployment.schema.json lists the same).
+const std::set<std::string>& deployment_fields();
+/// The fields of a deployment's budget.
+const std::set<std::string>& budget_fields();
 
 /// Output formats of a check run. Each is deterministic: same input, same bytes.
 void write_check_text(std::ostream& out, const CheckReport& report);
