@@ -134,17 +134,20 @@ std::vector<Finding> workload_findings(const Workload& w) {
 }
 
 std::string reason_for(const Workload& w, const Candidate& pick, const Candidate* runner_up) {
-  const std::string what = fmt::format("{}{}", pick.count > 1 ? fmt::format("{} x ", pick.count) : "", pick.gpu->name);
+  const std::string what = pick.count > 1 ? pick.plan_text() : pick.gpu->name;
+  const double used = pick.training ? pick.training->memory.total_bytes : pick.memory.total_bytes;
+  const double usable = pick.training ? pick.training->memory.usable_bytes : pick.memory.usable_bytes;
+  const std::string job = pick.training ? fmt::format("{} training tokens", format_params(pick.training->train_tokens))
+                                        : fmt::format("{} requests", w.requests);
   std::string reason = fmt::format(
-      "{} is the cheapest for this job among GPUs that fit and run {} natively: {} for {} requests in {} "
-      "({}/hr), using {} of {} per GPU",
-      what, to_string(w.precision), format_usd(pick.cost.job_usd.expected), w.requests,
-      format_duration(pick.performance.job_s.expected), format_usd(pick.cost.usd_per_hour),
-      format_gb(pick.memory.total_bytes), format_gb(pick.memory.usable_bytes));
+      "{} is the cheapest for this job among GPUs that fit and run {} natively: {} for {} in {} ({}/hr), using {} of {} "
+      "per GPU",
+      what, to_string(w.precision), format_usd(pick.job_usd()),
+      job,
+      format_duration(pick.job_seconds()), format_usd(pick.cost.usd_per_hour), format_gb(used), format_gb(usable));
   if (runner_up)
-    reason += fmt::format("; runner-up {}{} costs {} ({})",
-                          runner_up->count > 1 ? fmt::format("{} x ", runner_up->count) : "", runner_up->gpu->name,
-                          format_usd(runner_up->cost.job_usd.expected), format_duration(runner_up->performance.job_s.expected));
+    reason += fmt::format("; runner-up {} costs {} ({})", runner_up->count > 1 ? runner_up->plan_text() : runner_up->gpu->name,
+                          format_usd(runner_up->job_usd()), format_duration(runner_up->job_seconds()));
   return reason + ".";
 }
 
@@ -198,6 +201,155 @@ Candidate evaluate(const Workload& workload, const Gpu& gpu, int count, const As
   return c;
 }
 
+std::string Candidate::plan_text() const {
+  // NVLink bridges join pairs of PCIe cards; SXM boards join a whole node. The tensor-parallel group decides.
+  const int group = training ? training->plan.tp : count;
+  const std::string link = gpu->has_nvlink && (gpu->form_factor.find("SXM") != std::string::npos || group <= 2) ? "NVLink" : "PCIe";
+  if (training) {
+    const auto& p = training->plan;
+    std::vector<std::string> parts;
+    if (p.tp > 1) parts.push_back(fmt::format("TP={}", p.tp));
+    if (p.pp > 1) parts.push_back(fmt::format("PP={}", p.pp));
+    if (p.dp > 1) parts.push_back(fmt::format("DP={}", p.dp));
+    return fmt::format("{} x {}{}{}", p.gpus(), gpu->id, parts.empty() ? "" : ", " + fmt::format("{}", fmt::join(parts, " ")),
+                       p.gpus() > 1 ? fmt::format(" over {}{}", link, training->perf.dp_crosses_nodes ? " + node network" : "")
+                                    : "");
+  }
+  return count > 1 ? fmt::format("{} x {}, TP={} over {}", count, gpu->id, count, link) : fmt::format("1 x {}", gpu->id);
+}
+
+double Candidate::job_usd() const {
+  if (!cost.priced) return INFINITY;
+  return training ? training->job_usd.expected : cost.job_usd.expected;
+}
+
+double Candidate::job_seconds() const { return training ? training->hours.expected * 3600 : performance.job_s.expected; }
+
+namespace {
+
+/// Findings for --max-hours and --budget; returns false when a limit is broken.
+bool apply_limits(Candidate& c, const AdviseOptions& o) {
+  bool ok = true;
+  const double hours = c.job_seconds() / 3600;
+  if (o.max_hours && hours > *o.max_hours) {
+    ok = false;
+    c.findings.push_back({"limit-max-hours", Severity::error,
+                          fmt::format("the job takes {} on {}, over --max-hours {:.2f}", format_duration(c.job_seconds()),
+                                      c.plan_text(), *o.max_hours),
+                          "allow more GPUs (leave --count unset) or a faster GPU"});
+  }
+  if (o.budget_usd && c.job_usd() > *o.budget_usd) {
+    ok = false;
+    c.findings.push_back({"limit-budget", Severity::error,
+                          fmt::format("the job costs {} on {}, over --budget {}", format_usd(c.job_usd()), c.plan_text(),
+                                      format_usd(*o.budget_usd)),
+                          "a cheaper GPU or provider, or a smaller job"});
+  }
+  if (!ok) c.eligible = false;
+  return ok;
+}
+
+/// The smallest power-of-two count (up to o.max_gpus) whose candidate is eligible and meets the limits;
+/// the count-1 candidate when none is.
+Candidate search_inference_count(const Workload& w, const Gpu& gpu, const Assumptions& a, const AdviseOptions& o) {
+  Candidate first = evaluate(w, gpu, 1, a, o.provider);
+  if (first.eligible && apply_limits(first, o)) return first;
+  // Only memory and limits are worth more GPUs: precision or price problems stay.
+  for (const auto& f : first.findings)
+    if (f.id == "precision-not-native" || f.id == "price-missing") return first;
+  for (int n = 2; n <= std::min(o.max_gpus, 64); n *= 2) {
+    Candidate c = evaluate(w, gpu, n, a, o.provider);
+    if (!c.memory.fits()) continue;
+    c.count_chosen = true;
+    if (c.eligible && apply_limits(c, o)) return c;
+  }
+  return first;
+}
+
+} // namespace
+
+Candidate evaluate_training(const Workload& w, const Gpu& gpu, const Assumptions& a, const AdviseOptions& o, int count) {
+  Candidate c;
+  c.gpu = &gpu;
+  c.precision = decide_precision(w, gpu);
+  c.count_chosen = count == 0;
+  const TrainingSetup& setup = *o.training;
+  std::optional<PlanResult> best;
+  auto consider = [&](int n) {
+    for (auto& plan : search_plans(w, setup, gpu, a, o.cluster, n))
+      if (plan.fits()) return std::optional<PlanResult>(plan);
+    return std::optional<PlanResult>();
+  };
+  const Price* price = gpu.price(o.provider);
+  auto hours_of = [&](const PlanResult& p) { return o.train_tokens / p.perf.tokens_per_s.expected / 3600; };
+  auto meets = [&](const PlanResult& p) {
+    const double hours = hours_of(p);
+    return (!o.max_hours || hours <= *o.max_hours) &&
+           (!o.budget_usd || !price || hours * price->usd_per_hour * p.plan.gpus() <= *o.budget_usd);
+  };
+  if (count > 0) {
+    best = consider(count);
+  } else {
+    std::optional<PlanResult> first_fit;
+    for (int n = 1; n <= o.max_gpus && !best; n *= 2)
+      if (auto p = consider(n)) {
+        if (!first_fit) first_fit = p;
+        if (meets(*p)) best = p;
+      }
+    if (!best) best = first_fit;
+  }
+  if (!best) {
+    c.count = count > 0 ? count : 1;
+    c.eligible = false;
+    c.findings.push_back({"memory-does-not-fit", Severity::error,
+                          count > 0 ? fmt::format("no valid {} plan fits {} x {}", to_string(setup.task), count, gpu.id)
+                                    : fmt::format("no plan of up to {} x {} fits", o.max_gpus, gpu.id),
+                          "try --task lora or qlora, --zero 3, --recompute full, or a smaller --micro-batch/--context"});
+    return c;
+  }
+  c.count = best->plan.gpus();
+  TrainingCandidate t;
+  t.plan = best->plan;
+  t.memory = best->memory;
+  t.perf = best->perf;
+  t.train_tokens = o.train_tokens;
+  t.hours = {o.train_tokens / t.perf.tokens_per_s.high / 3600, o.train_tokens / t.perf.tokens_per_s.expected / 3600,
+             o.train_tokens / t.perf.tokens_per_s.low / 3600};
+  if (price) {
+    c.cost.priced = true;
+    c.cost.price = *price;
+    c.cost.usd_per_hour = price->usd_per_hour * c.count;
+    t.job_usd = {t.hours.low * c.cost.usd_per_hour, t.hours.expected * c.cost.usd_per_hour, t.hours.high * c.cost.usd_per_hour};
+    c.cost.job_usd = t.job_usd;
+    c.cost.usd_per_million_tokens = {t.job_usd.low / (o.train_tokens / 1e6), t.job_usd.expected / (o.train_tokens / 1e6),
+                                     t.job_usd.high / (o.train_tokens / 1e6)};
+  }
+  c.training = t;
+  c.eligible = true;
+  if (!c.precision.native) {
+    c.eligible = false;
+    c.findings.push_back({"precision-not-native", Severity::error,
+                          fmt::format("{} training is not native on {}", to_string(w.precision), gpu.name),
+                          "use --precision fp16"});
+  }
+  if (!price) {
+    c.eligible = false;
+    c.findings.push_back({"price-missing", Severity::error, fmt::format("no on-demand price for {} in the catalog", gpu.name),
+                          "add one with --catalog or --price"});
+  }
+  if (t.memory.offloaded_bytes > 0)
+    c.findings.push_back({"optimizer-offloaded", Severity::info,
+                          fmt::format("{} of optimizer state per GPU lives in CPU memory", format_gb(t.memory.offloaded_bytes)),
+                          ""});
+  if (t.perf.dp_crosses_nodes)
+    c.findings.push_back({"plan-crosses-nodes", Severity::info,
+                          fmt::format("the plan spans {} nodes of {} GPUs: gradient sync runs over the node network",
+                                      (c.count + o.cluster.gpus_per_node - 1) / o.cluster.gpus_per_node, o.cluster.gpus_per_node),
+                          ""});
+  if (c.eligible) apply_limits(c, o);
+  return c;
+}
+
 Advice advise(const Workload& workload, const GpuCatalog& catalog, const Assumptions& assumptions,
               const AdviseOptions& options) {
   if (options.count < 1 || options.count > 4096)
@@ -223,22 +375,34 @@ Advice advise(const Workload& workload, const GpuCatalog& catalog, const Assumpt
   advice.catalog_date = catalog.catalog_date();
   advice.assumptions = &assumptions;
   advice.findings = workload_findings(workload);
-  for (const Gpu* gpu : gpus) advice.candidates.push_back(evaluate(workload, *gpu, options.count, assumptions, options.provider));
+  for (const Gpu* gpu : gpus) {
+    if (options.training) {
+      advice.candidates.push_back(
+          evaluate_training(workload, *gpu, assumptions, options, options.count_given ? options.count : 0));
+    } else if (!options.count_given) {
+      advice.candidates.push_back(search_inference_count(workload, *gpu, assumptions, options));
+    } else {
+      Candidate c = evaluate(workload, *gpu, options.count, assumptions, options.provider);
+      if (c.eligible) apply_limits(c, options);
+      advice.candidates.push_back(std::move(c));
+    }
+  }
 
   // Eligible first, by job cost then time; then the rest, fitting ones before the others.
-  auto job_cost = [](const Candidate& c) { return c.cost.priced ? c.cost.job_usd.expected : INFINITY; };
+  auto job_cost = [](const Candidate& c) { return c.job_usd(); };
+  auto fits = [](const Candidate& c) { return c.training ? c.training->memory.fits() : c.memory.fits(); };
   std::stable_sort(advice.candidates.begin(), advice.candidates.end(), [&](const Candidate& a, const Candidate& b) {
     if (a.eligible != b.eligible) return a.eligible;
-    if (a.memory.fits() != b.memory.fits()) return a.memory.fits();
+    if (fits(a) != fits(b)) return fits(a);
     if (job_cost(a) != job_cost(b)) return job_cost(a) < job_cost(b);
-    return a.performance.job_s.expected < b.performance.job_s.expected;
+    return a.job_seconds() < b.job_seconds();
   });
   // Near-ties in cost go to the faster candidate (one pass, so the order stays well defined).
   for (std::size_t i = 0; i + 1 < advice.candidates.size(); ++i) {
     auto& a = advice.candidates[i];
     auto& b = advice.candidates[i + 1];
     if (a.eligible && b.eligible && job_cost(b) - job_cost(a) <= k_cost_tie * job_cost(b) &&
-        b.performance.job_s.expected < a.performance.job_s.expected)
+        b.job_seconds() < a.job_seconds())
       std::swap(a, b);
   }
   auto& rec = advice.recommendation;

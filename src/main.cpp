@@ -10,6 +10,7 @@
 #include <gpuadvise/model.hpp>
 #include <gpuadvise/report.hpp>
 #include <gpuadvise/units.hpp>
+#include <gpuadvise/training.hpp>
 #include <gpuadvise/validation.hpp>
 #include <gpuadvise/workload.hpp>
 
@@ -30,7 +31,7 @@ struct AdviseCli {
   WorkloadRequest workload;
   std::string batch, runtime, precision, kv_precision, context, input_tokens, requests, tokens, model_config;
   std::vector<std::string> gpus;
-  std::string count = "1";
+  std::string count;
   std::string provider;
   std::vector<std::string> catalogs;
   std::vector<std::string> prices;
@@ -38,6 +39,11 @@ struct AdviseCli {
   std::string calibration;
   bool json = false;
   bool no_color = false;
+  // Training and plans.
+  std::string task, optimizer, recompute, lora_rank, zero, micro_batch, train_tokens, dataset_tokens, epochs;
+  std::vector<std::string> lora_targets;
+  bool offload = false;
+  std::string node_network, gpus_per_node, max_hours, budget;
 };
 
 void setup_advise(CLI::App& app, AdviseCli& o) {
@@ -57,12 +63,28 @@ void setup_advise(CLI::App& app, AdviseCli& o) {
                  "Fraction of GPU memory the runtime may use, as vLLM's gpu_memory_utilization (default 0.90)");
   app.add_option("--runtime", o.runtime, "Serving runtime: vllm|trtllm|llamacpp|transformers (default vllm; llamacpp for GGUF)");
   app.add_option("--gpu,-g", o.gpus, "Candidate GPU (repeatable): id or alias such as l40, A6000, 'H100 SXM'");
-  app.add_option("--count,-n", o.count, "GPUs per candidate, split by tensor parallelism (default 1)");
+  app.add_option("--count,-n", o.count,
+                 "GPUs per candidate (default: the smallest count that fits, 1 when one GPU does; training: the best TP/PP/DP plan)");
   app.add_option("--provider", o.provider, "Price provider (default: the cheapest on-demand price per GPU)");
   app.add_option("--catalog", o.catalogs, "Extra GPU catalog JSON merged over the built-in one (repeatable)");
   app.add_option("--price", o.prices, "Override a price for this run: GPU=USD per GPU-hour (repeatable)");
   app.add_option("--models-catalog", o.models_catalogs, "Extra model catalog JSON (repeatable)");
   app.add_option("--calibration", o.calibration, "JSON with measured efficiency fractions replacing the defaults");
+  app.add_option("--task", o.task, "inference (default) | finetune | lora | qlora | pretrain");
+  app.add_option("--optimizer", o.optimizer, "Training optimizer: adamw (mixed precision, default) | adamw-8bit | sgd");
+  app.add_option("--lora-rank", o.lora_rank, "LoRA/QLoRA adapter rank (default 16)");
+  app.add_option("--lora-targets", o.lora_targets, "Projections with adapters (default: q k v o gate up down)")->delimiter(',');
+  app.add_option("--recompute", o.recompute, "Activation recomputation: none | selective (default) | full");
+  app.add_option("--zero", o.zero, "ZeRO/FSDP stage 0-3 across data-parallel GPUs (default 0)");
+  app.add_flag("--offload", o.offload, "Keep optimizer states and fp32 master weights in CPU memory (ZeRO-Offload)");
+  app.add_option("--micro-batch", o.micro_batch, "Training sequences per micro-batch per GPU group (default 1)");
+  app.add_option("--train-tokens", o.train_tokens, "Tokens the training job processes (default 100M; pretrain: 20 x params)");
+  app.add_option("--dataset-tokens", o.dataset_tokens, "Dataset size in tokens (with --epochs, instead of --train-tokens)");
+  app.add_option("--epochs", o.epochs, "Passes over --dataset-tokens (default 1)");
+  app.add_option("--gpus-per-node", o.gpus_per_node, "GPUs per node for multi-node plans (default 8)");
+  app.add_option("--node-network", o.node_network, "Network per GPU between nodes, Gb/s (default 400, InfiniBand NDR)");
+  app.add_option("--max-hours", o.max_hours, "The job must finish within this many hours");
+  app.add_option("--budget", o.budget, "The job must cost at most this many USD");
   app.add_flag("--json", o.json, "Print the result as JSON (schema in docs/json.md)");
   app.add_flag("--no-color", o.no_color, "Never colour the output (NO_COLOR is also respected)");
 }
@@ -254,12 +276,54 @@ int run_advise(AdviseCli& o) {
   if (!o.input_tokens.empty()) request.input_tokens = o.input_tokens;
   if (!o.requests.empty()) request.requests = o.requests;
   if (!o.tokens.empty()) request.tokens = o.tokens;
-  const Workload workload = build_workload(request, models);
-
   AdviseOptions options;
+  const Task task = o.task.empty() ? Task::inference : parse_task(o.task);
+  if (task != Task::inference && !request.precision) request.precision = "bf16"; // mixed-precision training
+  if (task != Task::inference && !request.batch) request.batch = "1";
+  const Workload workload = build_workload(request, models);
   options.gpus = o.gpus;
-  options.count = static_cast<int>(parse_positive_int(o.count, "--count", 4096));
+  options.count_given = !o.count.empty();
+  options.count = options.count_given ? static_cast<int>(parse_positive_int(o.count, "--count", 4096)) : 1;
   options.provider = o.provider;
+  auto positive = [](const std::string& text, const char* what, double max) {
+    char* end = nullptr;
+    const double value = std::strtod(text.c_str(), &end);
+    if (text.empty() || *end != '\0' || !(value > 0) || value > max)
+      throw InputError(fmt::format("invalid {} '{}': expected a positive number", what, text));
+    return value;
+  };
+  if (!o.max_hours.empty()) options.max_hours = positive(o.max_hours, "--max-hours", 1e7);
+  if (!o.budget.empty()) options.budget_usd = positive(o.budget, "--budget", 1e12);
+  if (!o.gpus_per_node.empty())
+    options.cluster.gpus_per_node = static_cast<int>(parse_positive_int(o.gpus_per_node, "--gpus-per-node", 64));
+  if (!o.node_network.empty()) options.cluster.node_network_bytes_per_s = positive(o.node_network, "--node-network", 1e5) * 1e9 / 8;
+  if (task != Task::inference) {
+    TrainingSetup setup;
+    setup.task = task;
+    if (!o.optimizer.empty()) setup.optimizer = parse_optimizer(o.optimizer);
+    if (!o.recompute.empty()) setup.recompute = parse_recompute(o.recompute);
+    if (!o.lora_rank.empty()) setup.lora_rank = static_cast<int>(parse_positive_int(o.lora_rank, "--lora-rank", 65536));
+    if (!o.lora_targets.empty()) setup.lora_targets = o.lora_targets;
+    if (!o.zero.empty()) {
+      if (o.zero.size() != 1 || o.zero[0] < '0' || o.zero[0] > '3')
+        throw InputError(fmt::format("invalid --zero '{}': expected 0, 1, 2 or 3", o.zero));
+      setup.zero_stage = o.zero[0] - '0';
+    }
+    setup.offload_optimizer = o.offload;
+    if (!o.micro_batch.empty()) setup.micro_batch = parse_positive_int(o.micro_batch, "--micro-batch", 65536);
+    setup.sequence = workload.context;
+    options.training = setup;
+    if (!o.train_tokens.empty() && !o.dataset_tokens.empty())
+      throw InputError("give either --train-tokens or --dataset-tokens with --epochs, not both");
+    if (!o.train_tokens.empty()) options.train_tokens = static_cast<double>(parse_token_count(o.train_tokens, "--train-tokens", 1e16));
+    else if (!o.dataset_tokens.empty())
+      options.train_tokens = static_cast<double>(parse_token_count(o.dataset_tokens, "--dataset-tokens", 1e16)) *
+                             (o.epochs.empty() ? 1.0 : positive(o.epochs, "--epochs", 1e4));
+    else
+      options.train_tokens = task == Task::pretrain ? 20 * workload.params_total : 1e8; // Chinchilla: 20 tokens/param
+  } else if (!o.optimizer.empty() || !o.lora_rank.empty() || !o.zero.empty() || !o.train_tokens.empty()) {
+    throw InputError("--optimizer, --lora-rank, --zero and --train-tokens need --task finetune|lora|qlora|pretrain");
+  }
   const Advice advice = advise(workload, catalog, assumptions, options);
 
   if (o.json) {

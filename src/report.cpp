@@ -97,6 +97,46 @@ json candidate_json(const Candidate& c) {
   } else {
     j["cost"] = nullptr;
   }
+  j["plan"] = {{"text", c.plan_text()},
+               {"gpus", c.count},
+               {"tp", c.training ? c.training->plan.tp : c.count},
+               {"pp", c.training ? c.training->plan.pp : 1},
+               {"dp", c.training ? c.training->plan.dp : 1},
+               {"count_chosen", c.count_chosen}};
+  if (c.training) {
+    const auto& t = *c.training;
+    const auto& m = t.memory;
+    j["training"] = {{"memory",
+                      {{"per_gpu", true},
+                       {"weights_bytes", std::llround(m.weights_bytes)},
+                       {"gradients_bytes", std::llround(m.gradients_bytes)},
+                       {"optimizer_bytes", std::llround(m.optimizer_bytes)},
+                       {"activation_bytes", std::llround(m.activation_bytes)},
+                       {"overhead_bytes", std::llround(m.overhead_bytes)},
+                       {"total_bytes", std::llround(m.total_bytes)},
+                       {"usable_bytes", std::llround(m.usable_bytes)},
+                       {"offloaded_bytes", std::llround(m.offloaded_bytes)}}},
+                     {"trainable_params", tidy(m.trainable_params)},
+                     {"train_tokens", tidy(t.train_tokens)},
+                     {"flops_per_token", tidy(t.perf.flops_per_token)},
+                     {"tokens_per_step", tidy(t.perf.tokens_per_step)},
+                     {"step_seconds", tidy(t.perf.step_s.expected)},
+                     {"tokens_per_s", tidy(t.perf.tokens_per_s.expected)},
+                     {"bubble_fraction", tidy(t.perf.bubble_fraction)},
+                     {"tp_communication_s", tidy(t.perf.tp_communication_s)},
+                     {"dp_communication_s", tidy(t.perf.dp_communication_s)},
+                     {"pp_communication_s", tidy(t.perf.pp_communication_s)},
+                     {"crosses_nodes", t.perf.dp_crosses_nodes},
+                     {"job_seconds", tidy(t.hours.expected * 3600)},
+                     {"job_usd", c.cost.priced ? json(tidy(t.job_usd.expected)) : json(nullptr)},
+                     {"ranges",
+                      {{"tokens_per_s", span_range(t.perf.tokens_per_s)},
+                       {"step_seconds", span_range(t.perf.step_s)},
+                       {"job_seconds", {{"low", tidy(t.hours.low * 3600)}, {"high", tidy(t.hours.high * 3600)}}},
+                       {"job_usd", span_range(t.job_usd)}}}};
+  } else {
+    j["training"] = nullptr;
+  }
   j["findings"] = json::array();
   for (const auto& f : c.findings) j["findings"].push_back(finding_json(f));
   return j;
@@ -147,6 +187,7 @@ json to_json(const Advice& advice) {
     const auto& pick = advice.candidates[*rec.pick];
     doc["recommendation"] = {{"gpu", pick.gpu->id},
                              {"count", pick.count},
+                             {"plan", pick.plan_text()},
                              {"reason", rec.reason},
                              {"runner_up", rec.runner_up ? json(advice.candidates[*rec.runner_up].gpu->id) : json(nullptr)}};
   } else {
@@ -237,6 +278,12 @@ void write_text(std::ostream& out, const Advice& advice, const TextOptions& opti
     out << wrap(fmt::format("Model    {}: {} parameters ({} active); {}", s.name, format_params(w.params_total),
                             format_params(w.params_active), shape),
                 "", "         ");
+  if (!advice.candidates.empty() && advice.candidates.front().training)
+    out << wrap(fmt::format("Training {}, {} tokens per sequence; memory utilization {:.0f}%", to_string(w.precision),
+                            w.context, w.memory_utilization * 100),
+                "", "         ")
+        << "\n";
+  else
   out << wrap(fmt::format("Workload {} weights, {} KV cache, batch {} x {} tokens ({} in + {} out); job of {} requests; "
                           "memory utilization {:.0f}%",
                           to_string(w.precision), w.kv_precision_given ? std::string(to_string(w.kv_precision)) : "16-bit",
@@ -244,27 +291,40 @@ void write_text(std::ostream& out, const Advice& advice, const TextOptions& opti
               "", "         ")
       << "\n";
 
-  const int count = advice.candidates.empty() ? 1 : advice.candidates.front().count;
-  out << pal.bold(fmt::format("{:<14} {:<6} {:>4} {:<11} {:<6} {:>7} {:>8} {:>6} {:>8}",
-                              count > 1 ? fmt::format("GPU (x{})", count) : "GPU", "status", "bat", "mem/GPU GB", "", "tok/s",
-                              "job time", "$/hr", "job $"))
+  const bool training = !advice.candidates.empty() && advice.candidates.front().training.has_value();
+  out << pal.bold(fmt::format("{:<17} {:<6} {:>4} {:<11} {:<5} {:>7} {:>8} {:>6} {:>8}", "GPU", "status",
+                              training ? "gpus" : "bat", "mem/GPU GB", "", training ? "ktok/s" : "tok/s", "job time",
+                              "$/hr", "job $"))
       << "\n";
   for (const auto& c : advice.candidates) {
     const std::string status = status_of(c);
-    const std::string mem = fmt::format("{:.1f}/{:.1f}", c.memory.total_bytes / 1e9, c.memory.usable_bytes / 1e9);
+    const double used = c.training ? c.training->memory.total_bytes : c.memory.total_bytes;
+    const double usable = c.training ? c.training->memory.usable_bytes : c.memory.usable_bytes;
+    const bool found = !c.training || c.training->train_tokens > 0;
+    const std::string mem = used > 0 ? fmt::format("{:.1f}/{:.1f}", used / 1e9, usable / 1e9) : "-";
     const bool priced = c.cost.priced;
-    out << fmt::format("{:<14} {} {:>4} {:<11} {:<6} {:>7} {:>8} {:>6} {:>8}", c.gpu->id,
-                       c.eligible ? pal.good(fmt::format("{:<6}", status)) : pal.bad(fmt::format("{:<6}", status)), c.batch, mem,
-                       memory_bar(c.memory.total_bytes, c.memory.usable_bytes, 6),
-                       tokens_per_s(c.performance.decode_tokens_per_s.expected),
-                       format_duration(c.performance.job_s.expected), priced ? format_usd(c.cost.usd_per_hour) : "-",
-                       priced ? format_usd(c.cost.job_usd.expected) : "-")
+    const double rate = c.training ? c.training->perf.tokens_per_s.expected / 1e3 : c.performance.decode_tokens_per_s.expected;
+    const std::string name = c.count > 1 && !training ? fmt::format("{} x{}", c.gpu->id, c.count) : c.gpu->id;
+    out << fmt::format("{:<17} {} {:>4} {:<11} {:<5} {:>7} {:>8} {:>6} {:>8}", name,
+                       c.eligible ? pal.good(fmt::format("{:<6}", status)) : pal.bad(fmt::format("{:<6}", status)),
+                       training ? c.count : c.batch, mem, used > 0 ? memory_bar(used, usable, 5) : "",
+                       found && rate > 0 ? tokens_per_s(rate) : "-", c.job_seconds() > 0 ? format_duration(c.job_seconds()) : "-",
+                       priced ? format_usd(c.cost.usd_per_hour) : "-", priced ? format_usd(c.job_usd()) : "-")
         << "\n";
   }
-  out << wrap(fmt::format("(bat = concurrent sequences{}; tok/s = generated tokens per second, all sequences; memory in GB = "
-                          "10^9 bytes, per GPU)",
-                          w.batch_given ? "" : ", chosen per GPU as the cheapest that fits (--batch fixes it)"),
-              "", " ");
+  if (training)
+    out << wrap("(gpus = GPUs in the plan; ktok/s = training tokens per second in thousands, all GPUs; memory in GB = "
+                "10^9 bytes, per GPU)",
+                "", " ");
+  else
+    out << wrap(fmt::format("(bat = concurrent sequences{}; tok/s = generated tokens per second, all sequences; memory in "
+                            "GB = 10^9 bytes, per GPU{})",
+                            w.batch_given ? "" : ", chosen per GPU as the cheapest that fits (--batch fixes it)",
+                            advice.candidates.empty() || advice.candidates.front().count_chosen || std::any_of(
+                                advice.candidates.begin(), advice.candidates.end(), [](const Candidate& c) { return c.count > 1; })
+                                ? "; xN = N GPUs in tensor parallel"
+                                : ""),
+                "", " ");
 
   for (const auto& f : advice.findings) {
     out << "\n" << wrap(fmt::format("{} [{}] {}", f.severity == Severity::warning ? "warning" : "note", f.id, f.message), "", "  ");
@@ -272,13 +332,37 @@ void write_text(std::ostream& out, const Advice& advice, const TextOptions& opti
   }
 
   const auto& rec = advice.recommendation;
-  if (rec.pick) {
+  if (rec.pick && advice.candidates[*rec.pick].training) {
+    const auto& c = advice.candidates[*rec.pick];
+    const auto& t = *c.training;
+    const auto& m = t.memory;
+    out << "\n" << pal.bold(fmt::format("Pick: {}", c.plan_text())) << "\n";
+    out << fmt::format("  memory   weights {} + gradients {} + optimizer {}\n", format_gb(m.weights_bytes),
+                       format_gb(m.gradients_bytes), format_gb(m.optimizer_bytes))
+        << fmt::format("           + activations {} + runtime {} = {} of {} usable\n", format_gb(m.activation_bytes),
+                       format_gb(m.overhead_bytes), format_gb(m.total_bytes), format_gb(m.usable_bytes));
+    if (m.trainable_params > 0)
+      out << fmt::format("  train    {} trainable parameters; {} tokens per step; step {}\n",
+                         format_params(m.trainable_params), format_params(t.perf.tokens_per_step),
+                         format_duration(t.perf.step_s.expected));
+    out << fmt::format("  speed    {:.0f} tokens/s (range {:.0f}-{:.0f}); bubble {:.0f}%, comm/step {}\n",
+                       t.perf.tokens_per_s.expected, t.perf.tokens_per_s.low, t.perf.tokens_per_s.high,
+                       t.perf.bubble_fraction * 100,
+                       format_duration(t.perf.tp_communication_s + t.perf.dp_communication_s + t.perf.pp_communication_s));
+    out << fmt::format("  job      {} tokens in {} (range {}-{})\n", format_params(t.train_tokens),
+                       format_duration(t.hours.expected * 3600), format_duration(t.hours.low * 3600),
+                       format_duration(t.hours.high * 3600));
+    out << fmt::format("  cost     {}/hr = {} x {} ({}, {}, price of {})\n", format_usd(c.cost.usd_per_hour), c.count,
+                       format_usd(c.cost.price.usd_per_hour), c.cost.price.provider_name, c.cost.price.tier, c.cost.price.date)
+        << fmt::format("           {} for the job (range {}-{})\n", format_usd(t.job_usd.expected), format_usd(t.job_usd.low),
+                       format_usd(t.job_usd.high));
+  } else if (rec.pick) {
     const auto& c = advice.candidates[*rec.pick];
     const auto& m = c.memory;
     const auto& p = c.performance;
     out << "\n"
-        << pal.bold(fmt::format("Pick: {}{}, batch {}{}", c.count > 1 ? fmt::format("{} x ", c.count) : "", c.gpu->name,
-                                c.batch, c.batch_chosen ? " (chosen)" : ""))
+        << pal.bold(fmt::format("Pick: {}, batch {}{}", c.count > 1 ? c.plan_text() : c.gpu->name, c.batch,
+                                c.batch_chosen ? " (chosen)" : ""))
         << "\n";
     out << fmt::format("  memory   weights {} + KV cache {} + activations {}\n", format_gb(m.weights_bytes),
                        format_gb(m.kv_cache_bytes), format_gb(m.activation_bytes))

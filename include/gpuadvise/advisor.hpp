@@ -3,6 +3,7 @@
 #include <gpuadvise/assumptions.hpp>
 #include <gpuadvise/catalog.hpp>
 #include <gpuadvise/estimate.hpp>
+#include <gpuadvise/training.hpp>
 #include <gpuadvise/workload.hpp>
 
 #include <optional>
@@ -22,6 +23,16 @@ struct Finding {
   std::string hint;
 };
 
+/// A training plan's result on one GPU kind.
+struct TrainingCandidate {
+  ParallelPlan plan;
+  TrainingMemory memory;
+  TrainingPerf perf;
+  double train_tokens = 0;
+  Span hours;          ///< job wall-clock hours
+  Span job_usd;
+};
+
 /// One GPU kind at one count, fully evaluated.
 struct Candidate {
   const Gpu* gpu = nullptr;
@@ -34,6 +45,15 @@ struct Candidate {
   CostEstimate cost;
   std::vector<Finding> findings;
   bool eligible = false;     ///< fits, runs the precision natively, has a price, valid split
+  bool count_chosen = false; ///< the advisor searched the GPU count (the user gave none)
+  std::optional<TrainingCandidate> training; ///< set for training tasks (memory/performance then unused)
+
+  /// "4 x L40, TP=4 over PCIe"-style description of the GPUs and how the model is split.
+  std::string plan_text() const;
+  /// Job cost used for ranking (training or inference); +inf without a price.
+  double job_usd() const;
+  /// Job time in seconds (training or inference).
+  double job_seconds() const;
 };
 
 /// The pick, or none, as indices into Advice::candidates (so an Advice can be copied).
@@ -47,7 +67,14 @@ struct Recommendation {
 struct AdviseOptions {
   std::vector<std::string> gpus;   ///< names as typed; empty = the whole catalog
   int count = 1;                   ///< GPUs per candidate (tensor parallel)
+  bool count_given = true;         ///< false: search the smallest count that fits (and meets the limits)
   std::string provider;            ///< price provider; empty = cheapest on-demand
+  std::optional<TrainingSetup> training;  ///< set for fine-tuning, LoRA, QLoRA and pretraining
+  double train_tokens = 0;         ///< tokens the training job processes (all epochs)
+  Cluster cluster;                 ///< GPUs per node and node network, for multi-node plans
+  std::optional<double> max_hours; ///< job must finish within this many hours
+  std::optional<double> budget_usd;///< job must cost at most this
+  int max_gpus = 512;              ///< upper bound of the count search
 };
 
 /// The whole result: what the formatters print.
@@ -67,6 +94,11 @@ Advice advise(const Workload& workload, const GpuCatalog& catalog, const Assumpt
 
 /// Largest batch the advisor tries when the user does not fix one.
 inline constexpr std::int64_t k_max_auto_batch = 256;
+
+/// Evaluates a training plan for one GPU kind: the fastest valid plan at `count` GPUs, or (count 0)
+/// the smallest count whose plan fits and meets the limits.
+Candidate evaluate_training(const Workload& workload, const Gpu& gpu, const Assumptions& assumptions,
+                            const AdviseOptions& options, int count);
 
 /// Evaluates one candidate (memory, precision, speed, cost, findings) at the workload's batch, or,
 /// when the user gave none, at the power-of-two batch up to 256 (and the job's request count) that
