@@ -116,9 +116,13 @@ Gpu read_gpu(const nlohmann::json& entry, const std::string& where) {
 
 /// Key under which price entries merge: the same provider and tier replace each other.
 std::string price_key(const nlohmann::json& price) {
-  const auto provider = price.value("provider", std::string());
-  const auto tier = price.value("tier", std::string("on-demand"));
-  return provider + "/" + tier;
+  // Non-string values get a key of their own; read_gpu then rejects them with the field's path.
+  auto text = [&](const char* key, const char* fallback) {
+    const auto it = price.find(key);
+    if (it == price.end() || it->is_null()) return std::string(fallback);
+    return it->is_string() ? it->get<std::string>() : it->dump();
+  };
+  return text("provider", "") + "/" + text("tier", "on-demand");
 }
 
 } // namespace
@@ -220,6 +224,8 @@ void GpuCatalog::merge_entries(std::string_view text, std::string_view origin) {
     nlohmann::json prices = existing->json.value("prices", nlohmann::json::array());
     if (patch.contains("prices")) {
       if (!patch["prices"].is_array()) f.fail("prices", "expected an array");
+      // An entry added earlier in this same file is not validated yet: its "prices" may be anything.
+      if (!prices.is_array()) prices = nlohmann::json::array();
       for (const auto& price : patch["prices"]) {
         if (!price.is_object()) f.fail("prices", "every price must be an object");
         auto same = std::find_if(prices.begin(), prices.end(),

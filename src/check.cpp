@@ -25,6 +25,12 @@ int line_of(const YAML::Node& node) { return node.Mark().is_null() ? 0 : node.Ma
   throw InputError(line > 0 ? fmt::format("{}:{}: {}", file, line, what) : fmt::format("{}: {}", file, what));
 }
 
+/// A mapping key as text; a key that is itself a list or mapping is an error, not a YAML::Exception.
+std::string key_text(const YAML::Node& key, const std::string& file) {
+  if (!key.IsScalar()) invalid(file, line_of(key), "a mapping key must be a plain name, not a list or mapping");
+  return key.Scalar();
+}
+
 std::string scalar(const YAML::Node& node, const std::string& file, const std::string& where, const std::string& key) {
   if (!node.IsScalar()) invalid(file, line_of(node), fmt::format("{}: field '{}' must be a single value", where, key));
   return node.Scalar();
@@ -85,7 +91,7 @@ Spec read_deployment(const YAML::Node& node, const std::string& file, std::size_
   spec.name = scalar(node["name"], file, where_index, "name");
   const std::string where = fmt::format("deployment '{}'", spec.name);
   for (const auto& item : node) {
-    const std::string key = item.first.as<std::string>();
+    const std::string key = key_text(item.first, file);
     if (!k_deployment_keys.count(key))
       invalid(file, line_of(item.first), fmt::format("{}: unknown field '{}'{}", where, key, closest(key, k_deployment_keys)));
   }
@@ -95,8 +101,11 @@ Spec read_deployment(const YAML::Node& node, const std::string& file, std::size_
   };
   if (!node["gpu"]) invalid(file, spec.line, where + ": missing field 'gpu'");
   spec.gpu = *text("gpu");
-  if (node["count"]) spec.count = static_cast<int>(number(node["count"], file, where, "count", 1, 4096));
-  if (spec.count != std::floor(spec.count)) invalid(file, line_of(node["count"]), where + ": count must be whole");
+  if (node["count"]) {
+    const double count = number(node["count"], file, where, "count", 1, 4096);
+    if (count != std::floor(count)) invalid(file, line_of(node["count"]), where + ": count must be whole");
+    spec.count = static_cast<int>(count);
+  }
   const auto model = text("model");
   const auto config = text("model_config");
   if (!model && !config) invalid(file, spec.line, where + ": missing field 'model' (a preset, a size, or model_config: PATH)");
@@ -125,7 +134,7 @@ Spec read_deployment(const YAML::Node& node, const std::string& file, std::size_
   if (const auto budget = node["budget"]) {
     if (!budget.IsMap()) invalid(file, line_of(budget), where + ": 'budget' must be a mapping");
     for (const auto& item : budget) {
-      const std::string key = item.first.as<std::string>();
+      const std::string key = key_text(item.first, file);
       if (!k_budget_keys.count(key))
         invalid(file, line_of(item.first), fmt::format("{}: unknown budget field '{}'{}", where, key, closest(key, k_budget_keys)));
     }
@@ -164,9 +173,9 @@ Spec read_vllm(const YAML::Node& root, const std::string& file, const CheckOptio
   std::map<std::string, YAML::Node> keys;
   std::vector<std::string> ignored;
   for (const auto& item : root) {
-    const std::string key = normalize_key(item.first.as<std::string>());
+    const std::string key = normalize_key(key_text(item.first, file));
     keys[key] = item.second;
-    if (!k_vllm_used.count(key) && !k_vllm_harmless.count(key)) ignored.push_back(item.first.as<std::string>());
+    if (!k_vllm_used.count(key) && !k_vllm_harmless.count(key)) ignored.push_back(key_text(item.first, file));
   }
   const std::string model = scalar(keys["model"], file, "vLLM config", "model");
   spec.name = keys.count("name") ? scalar(keys["name"], file, "vLLM config", "name") : model;
@@ -390,6 +399,11 @@ YAML::Node load(const std::string& text, const std::string& file) {
     } catch (const nlohmann::json::parse_error& e) {
       const std::string what = e.what();
       invalid(file, 0, fmt::format("malformed JSON at byte {}: {}", e.byte, what.substr(what.find(':') + 2)));
+    } catch (const nlohmann::json::exception& e) {
+      // out_of_range 406: a number such as 1e400 that overflows a double.
+      const std::string what = e.what();
+      const auto text = what.find("] ");
+      invalid(file, 0, fmt::format("invalid JSON: {}", text == std::string::npos ? what : what.substr(text + 2)));
     }
   }
   try {
@@ -418,8 +432,8 @@ std::vector<DeploymentResult> check_text(const std::string& text, const std::str
     if (!list.IsSequence() || list.size() == 0)
       invalid(file, line_of(list), "'deployments' must be a non-empty list");
     for (const auto& item : root)
-      if (item.first.as<std::string>() != "deployments" && item.first.as<std::string>() != "version")
-        invalid(file, line_of(item.first), fmt::format("unknown top-level field '{}'", item.first.as<std::string>()));
+      if (key_text(item.first, file) != "deployments" && key_text(item.first, file) != "version")
+        invalid(file, line_of(item.first), fmt::format("unknown top-level field '{}'", key_text(item.first, file)));
     std::set<std::string> names;
     for (std::size_t i = 0; i < list.size(); ++i) {
       specs.push_back(read_deployment(list[i], file, i));
@@ -552,7 +566,8 @@ void write_check_json(std::ostream& out, const CheckReport& report) {
   }
   nlohmann::json doc = {{"schema_version", 1},   {"passed", report.exit_code() == 0}, {"errors", report.errors},
                         {"warnings", report.warnings}, {"strict", report.strict},      {"deployments", list}};
-  out << doc.dump(2) << "\n";
+  // Names come from YAML, which does not insist on UTF-8: replace invalid bytes rather than throw.
+  out << doc.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
 }
 
 void write_check_junit(std::ostream& out, const CheckReport& report) {

@@ -130,7 +130,7 @@ std::string runtime_for(const Workload& w, const Assumptions& a) {
 
 bool supports_natively(const Gpu& gpu, Precision p) {
   switch (p) {
-  case Precision::fp32:
+  case Precision::fp32: return gpu.peak_flops(Precision::fp32) > 0; // a user catalog may omit it
   case Precision::fp16: return true;
   case Precision::bf16: return gpu.bf16_support;
   case Precision::fp8: return gpu.fp8_support;

@@ -25,12 +25,19 @@ const std::set<std::string> k_no_effect = {
     "sliding_window_pattern", "layer_types", "multi_query", "new_decoder_architecture", "parallel_attn",
     "num_kv_heads", "n_head_kv"};
 
-/// The first of `keys` present in the config, as a positive integer; 0 when none is present.
-long long first_int(const Fields& f, std::initializer_list<const char*> keys, HfConfigInfo& info) {
+/// Largest dimension accepted (layers, widths, heads, vocabulary, experts), as for data/models.json:
+/// every dimension must fit an int, and products of them must stay far from overflow.
+constexpr long long k_max_dim = 10'000'000;
+/// Largest context length (max_position_embeddings, sliding_window) accepted.
+constexpr long long k_max_positions = 1'000'000'000;
+
+/// The first of `keys` present in the config, as an integer in [0, max]; 0 when none is present.
+long long first_int(const Fields& f, std::initializer_list<const char*> keys, HfConfigInfo& info,
+                    long long max = k_max_dim) {
   for (const char* key : keys) {
     if (!f.json().contains(key)) continue;
     info.used_fields.emplace_back(key); // null counts as read: it means "not set"
-    if (f.has(key)) return f.integer(key, 0, 1'000'000'000'000LL);
+    if (f.has(key)) return f.integer(key, 0, max);
   }
   return 0;
 }
@@ -70,6 +77,9 @@ ModelShape shape_from_hf_config(std::string_view text, std::string_view origin, 
     f.fail("num_key_value_heads", fmt::format("{} does not divide num_attention_heads {}", s.num_kv_heads, s.num_attention_heads));
   const long long head_dim = first_int(f, {"head_dim"}, info);
   s.head_dim = static_cast<int>(head_dim > 0 ? head_dim : s.hidden_size / s.num_attention_heads);
+  if (s.head_dim < 1)
+    f.fail("num_attention_heads", fmt::format("{} heads leave a head dimension of 0 in hidden_size {} (give head_dim)",
+                                              s.num_attention_heads, s.hidden_size));
 
   const bool falcon_like = type == "falcon" || type == "RefinedWeb" || type == "RefinedWebModel";
   const bool gpt_like = falcon_like || type == "gpt2" || type == "gpt_neox" || type == "opt" || type == "gptj" ||
@@ -87,12 +97,13 @@ ModelShape shape_from_hf_config(std::string_view text, std::string_view origin, 
     s.parallel_attention = f.boolean_or("parallel_attn", true);
     s.norms_per_layer = f.boolean_or("new_decoder_architecture", false) ? 2 : 1;
   }
-  s.max_context = first_int(f, {"max_position_embeddings", "max_sequence_length", "seq_length", "n_positions"}, info);
+  s.max_context =
+      first_int(f, {"max_position_embeddings", "max_sequence_length", "seq_length", "n_positions"}, info, k_max_positions);
   if (s.max_context <= 0) s.max_context = 2048;
 
   // Sliding window: used when sliding_window is set and not switched off (Qwen2 use_sliding_window=false).
   const long long window = f.has("sliding_window") && f.json().at("sliding_window").is_number()
-                               ? f.integer("sliding_window", 0, 1'000'000'000'000LL)
+                               ? f.integer("sliding_window", 0, k_max_positions)
                                : 0;
   const bool window_on = window > 0 && f.boolean_or("use_sliding_window", true) && window < s.max_context;
   if (window_on) {

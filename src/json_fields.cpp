@@ -8,6 +8,11 @@ nlohmann::json parse_json(std::string_view text, std::string_view origin) {
   } catch (const nlohmann::json::parse_error& e) {
     throw CatalogError(fmt::format("{}: malformed JSON at byte {}: {}", origin, e.byte,
                                    std::string(e.what()).substr(std::string(e.what()).find(':') + 2)));
+  } catch (const nlohmann::json::exception& e) {
+    // out_of_range 406: a number such as 1e400 that overflows a double ("[json.exception...] number overflow ...").
+    const std::string what = e.what();
+    const auto text = what.find("] ");
+    throw CatalogError(fmt::format("{}: invalid JSON: {}", origin, text == std::string::npos ? what : what.substr(text + 2)));
   }
 }
 

@@ -5,10 +5,13 @@
 #include <gpuadvise/check.hpp>
 #include <gpuadvise/error.hpp>
 #include <gpuadvise/embedded.hpp>
+#include <gpuadvise/explain.hpp>
 #include <gpuadvise/files.hpp>
 #include <gpuadvise/listing.hpp>
 #include <gpuadvise/model.hpp>
 #include <gpuadvise/report.hpp>
+#include <gpuadvise/svg.hpp>
+#include <gpuadvise/sweep.hpp>
 #include <gpuadvise/units.hpp>
 #include <gpuadvise/training.hpp>
 #include <gpuadvise/validation.hpp>
@@ -18,6 +21,7 @@
 #include <fmt/format.h>
 
 #include <cstdlib>
+#include <fstream>
 #include <iostream>
 #include <optional>
 #include <unistd.h>
@@ -39,6 +43,7 @@ struct AdviseCli {
   std::string calibration;
   bool json = false;
   bool no_color = false;
+  bool explain = false;
   // Training and plans.
   std::string task, optimizer, recompute, lora_rank, zero, micro_batch, train_tokens, dataset_tokens, epochs;
   std::vector<std::string> lora_targets;
@@ -86,6 +91,8 @@ void setup_advise(CLI::App& app, AdviseCli& o) {
   app.add_option("--max-hours", o.max_hours, "The job must finish within this many hours");
   app.add_option("--budget", o.budget, "The job must cost at most this many USD");
   app.add_flag("--json", o.json, "Print the result as JSON (schema in docs/json.md)");
+  app.add_flag("--explain", o.explain,
+               "Show every estimate of the pick (or of the one --gpu) as its formula, numbers and sources");
   app.add_flag("--no-color", o.no_color, "Never colour the output (NO_COLOR is also respected)");
 }
 
@@ -257,6 +264,140 @@ int run_catalog_show(const CatalogCli& o) {
   return 0;
 }
 
+/// Options of `gpuadvise sweep`.
+struct SweepCli {
+  WorkloadRequest workload;
+  std::string precisions = "fp16", batches, contexts, output_tokens, count = "1", provider, format = "table";
+  std::string plot, plot_metric = "throughput-per-dollar";
+  std::vector<std::string> gpus;
+};
+
+void setup_sweep(CLI::App& app, SweepCli& o) {
+  app.add_option("--model,-m", o.workload.model, "Model: a size or a preset")->required();
+  app.add_option("--precision,-p", o.precisions, "Precisions to sweep, comma-separated (default fp16)");
+  app.add_option("--batch,-b", o.batches, "Batch sizes: 1..64, 1,8,32 (default 1)");
+  app.add_option("--context,-c", o.contexts, "Contexts: 2k..128k, 4096,8k (default 4096)");
+  app.add_option("--output-tokens", o.output_tokens, "Generated tokens per request (default 256)");
+  app.add_option("--gpu,-g", o.gpus, "GPUs to sweep (repeatable; default: the whole catalog)");
+  app.add_option("--count,-n", o.count, "GPUs per point, tensor parallel (default 1)");
+  app.add_option("--provider", o.provider, "Price provider (default: cheapest on-demand)");
+  app.add_option("--format", o.format, "table | csv | json")->check(CLI::IsMember({"table", "csv", "json"}));
+  app.add_option("--plot", o.plot, "Also write an SVG plot to this file (one line per GPU)");
+  app.add_option("--plot-metric", o.plot_metric, "throughput-per-dollar | memory")
+      ->check(CLI::IsMember({"throughput-per-dollar", "memory"}));
+}
+
+int run_sweep_command(SweepCli& o) {
+  const auto catalog = GpuCatalog::embedded();
+  const auto models = ModelCatalog::embedded();
+  const auto assumptions = Assumptions::embedded();
+  if (!o.output_tokens.empty()) o.workload.output_tokens = o.output_tokens;
+  o.workload.batch = "1";
+  const Workload base = build_workload(o.workload, models);
+  SweepGrid grid;
+  grid.precisions = parse_precision_list(o.precisions);
+  if (!o.batches.empty()) grid.batches = parse_count_range(o.batches);
+  if (!o.contexts.empty()) grid.contexts = parse_token_range(o.contexts);
+  std::vector<const Gpu*> gpus;
+  for (const auto& name : o.gpus) gpus.push_back(&catalog.find(name));
+  const int count = static_cast<int>(parse_positive_int(o.count, "--count", 4096));
+  const SweepResult result = run_sweep(base, catalog, gpus, count, assumptions, grid, o.provider);
+  if (o.format == "csv") write_sweep_csv(std::cout, result);
+  else if (o.format == "json") std::cout << sweep_json(result).dump(2) << "\n";
+  else write_sweep_table(std::cout, result);
+  if (!o.plot.empty()) {
+    const SweepAxis axis = grid.contexts.size() > 1 || grid.batches.size() <= 1 ? SweepAxis::context : SweepAxis::batch;
+    const SweepMetric metric = o.plot_metric == "memory" ? SweepMetric::memory_gb : SweepMetric::tokens_per_s_per_usd_hour;
+    std::ofstream file(o.plot, std::ios::binary);
+    if (!file) throw InputError(fmt::format("cannot write --plot '{}'", o.plot));
+    write_svg_line_plot(file, sweep_plot(result, metric, axis));
+    if (!file) throw InputError(fmt::format("cannot write --plot '{}'", o.plot));
+  }
+  return 0;
+}
+
+/// Every option name of a command, for completions.
+std::vector<std::string> option_names(const CLI::App& app) {
+  std::vector<std::string> names;
+  for (const CLI::Option* opt : app.get_options()) {
+    for (const auto& n : opt->get_lnames()) names.push_back("--" + n);
+    for (const auto& n : opt->get_snames()) names.push_back("-" + n);
+  }
+  return names;
+}
+
+/// Shell completion scripts generated from the command definitions.
+void write_completions(std::ostream& out, const CLI::App& app, const std::string& shell) {
+  std::vector<std::string> commands;
+  for (const CLI::App* sub : app.get_subcommands({})) commands.push_back(sub->get_name());
+  if (shell == "bash") {
+    out << "# bash completion for gpuadvise (generated by `gpuadvise completions bash`)\n"
+        << "_gpuadvise() {\n  local cur=\"${COMP_WORDS[COMP_CWORD]}\" cmd=\"\"\n"
+        << "  for w in \"${COMP_WORDS[@]:1:COMP_CWORD-1}\"; do case \"$w\" in " << fmt::format("{}", fmt::join(commands, "|"))
+        << ") cmd=\"$w\"; break;; esac; done\n  local words\n  case \"$cmd\" in\n";
+    for (const CLI::App* sub : app.get_subcommands({})) {
+      std::vector<std::string> words = option_names(*sub);
+      for (const CLI::App* subsub : sub->get_subcommands({})) words.push_back(subsub->get_name());
+      out << fmt::format("    {}) words=\"{}\";;\n", sub->get_name(), fmt::join(words, " "));
+    }
+    std::vector<std::string> top = option_names(app);
+    top.insert(top.end(), commands.begin(), commands.end());
+    out << fmt::format("    *) words=\"{}\";;\n  esac\n", fmt::join(top, " "))
+        << "  COMPREPLY=($(compgen -W \"$words\" -- \"$cur\"))\n}\ncomplete -o default -F _gpuadvise gpuadvise\n";
+  } else {
+    out << "#compdef gpuadvise\n# zsh completion for gpuadvise (generated by `gpuadvise completions zsh`)\n"
+        << "_gpuadvise() {\n  local -a commands\n  commands=(\n";
+    for (const CLI::App* sub : app.get_subcommands({}))
+      out << fmt::format("    '{}:{}'\n", sub->get_name(), sub->get_description().substr(0, sub->get_description().find(':')));
+    out << "  )\n  if (( CURRENT == 2 )); then\n    _describe 'command' commands\n";
+    std::vector<std::string> top = option_names(app);
+    out << fmt::format("    compadd -- {}\n    return\n  fi\n  case $words[2] in\n", fmt::join(top, " "));
+    for (const CLI::App* sub : app.get_subcommands({}))
+      out << fmt::format("    {}) compadd -- {};;\n", sub->get_name(), fmt::join(option_names(*sub), " "));
+    out << fmt::format("    *) compadd -- {};;\n  esac\n}}\n_gpuadvise \"$@\"\n", fmt::join(top, " "));
+  }
+}
+
+/// The man page (roff), generated from the command definitions.
+void write_man_page(std::ostream& out, const CLI::App& app) {
+  auto roff = [](std::string text) {
+    std::string r;
+    for (char c : text) r += c == '\\' ? std::string("\\e") : c == '-' ? std::string("\\-") : std::string(1, c);
+    return r;
+  };
+  auto options = [&](const CLI::App& a) {
+    for (const CLI::Option* opt : a.get_options()) {
+      if (opt->get_name().empty()) continue;
+      out << ".TP\n.B " << roff(opt->get_name(false, true)) << "\n" << roff(opt->get_description()) << "\n";
+    }
+  };
+  out << ".TH GPUADVISE 1 \"" << k_version << "\" \"gpuadvise " << k_version << "\" \"User Commands\"\n"
+      << ".SH NAME\ngpuadvise \\- which GPU should run this model, will it fit, how fast, and what will it cost\n"
+      << ".SH SYNOPSIS\n.B gpuadvise\n\\-\\-model SIZE|PRESET [OPTIONS]\n.br\n.B gpuadvise\nCOMMAND [OPTIONS]\n"
+      << ".SH DESCRIPTION\nFor every GPU in its catalog, gpuadvise works out whether the model fits (weights, KV cache, "
+         "activations, runtime overhead), whether the GPU runs the precision natively, how fast prefill and decode run "
+         "(with a low\\-high range), what the job costs, and which GPU to pick and why. Every formula and constant is "
+         "documented with its source.\n"
+      << ".SH OPTIONS\n";
+  options(app);
+  out << ".SH COMMANDS\n";
+  for (const CLI::App* sub : app.get_subcommands({})) {
+    out << ".SS " << sub->get_name() << "\n" << roff(sub->get_description()) << "\n";
+    options(*sub);
+    for (const CLI::App* subsub : sub->get_subcommands({}))
+      out << ".TP\n.B " << sub->get_name() << " " << subsub->get_name() << "\n" << roff(subsub->get_description()) << "\n";
+  }
+  out << ".SH EXIT STATUS\n0: a recommendation (check: all pass); 1: nothing fits or satisfies the constraints (check: "
+         "a check failed); 2: bad input, one line on stderr.\n"
+      << ".SH EXAMPLES\n.nf\ngpuadvise \\-\\-model 13B \\-\\-precision fp8\n"
+         "gpuadvise \\-\\-model llama\\-2\\-13b \\-\\-precision fp16 \\-\\-gpu l40 \\-\\-explain\n"
+         "gpuadvise \\-\\-model llama\\-2\\-7b \\-\\-task lora\n"
+         "gpuadvise sweep \\-\\-model llama\\-3\\-8b \\-\\-context 2k..128k \\-\\-plot sweep.svg\n"
+         "gpuadvise check \\-\\-format github deploy/*.yaml\n.fi\n"
+      << ".SH ENVIRONMENT\nNO_COLOR: never colour the output.\n"
+      << ".SH SEE ALSO\nREADME.md, docs/formulas.md, docs/json.md, docs/check.md in the source distribution.\n";
+}
+
 /// Runs the advisor; returns the exit code (0 recommendation, 1 none).
 int run_advise(AdviseCli& o) {
   auto catalog = load_catalog(o.catalogs);
@@ -326,12 +467,19 @@ int run_advise(AdviseCli& o) {
   }
   const Advice advice = advise(workload, catalog, assumptions, options);
 
+  // --explain: the pick, or the only candidate when one --gpu was named.
+  const Candidate* explained = nullptr;
+  if (o.explain && !advice.candidates.empty())
+    explained = advice.recommendation.pick ? &advice.candidates[*advice.recommendation.pick] : &advice.candidates.front();
   if (o.json) {
-    std::cout << to_json(advice).dump(2) << "\n";
+    auto doc = to_json(advice);
+    if (explained) doc["explain"] = {{"gpu", explained->gpu->id}, {"terms", explain_json(explain(workload, *explained, assumptions))}};
+    std::cout << doc.dump(2) << "\n";
   } else {
     TextOptions text;
     text.color = !o.no_color && std::getenv("NO_COLOR") == nullptr && isatty(STDOUT_FILENO);
     write_text(std::cout, advice, text);
+    if (explained) write_explain_text(std::cout, *explained, explain(workload, *explained, assumptions));
   }
   return advice.recommendation.pick ? 0 : 1;
 }
@@ -363,6 +511,30 @@ int main(int argc, char** argv) {
   ValidateCli validate_cli;
   auto* validate = app.add_subcommand("validate", "Run the estimator on published measurements and print the errors");
   setup_validate(*validate, validate_cli);
+  SweepCli sweep_cli;
+  auto* sweep = app.add_subcommand("sweep", "The same workload over a grid of batches, contexts and precisions, per GPU");
+  setup_sweep(*sweep, sweep_cli);
+  std::string shell;
+  auto* completions = app.add_subcommand("completions", "Print a shell completion script: bash or zsh");
+  completions->add_option("shell", shell, "bash | zsh")->required()->check(CLI::IsMember({"bash", "zsh"}));
+  auto* man = app.add_subcommand("man", "Print the man page (roff)");
+  app.footer("Examples:\n"
+             "  gpuadvise --model 13B --precision fp8\n"
+             "  gpuadvise --model llama-3-8b --gpu l40 --gpu a6000 --batch 16 --context 8k\n"
+             "  gpuadvise --model llama-2-13b --precision fp16 --gpu l40 --explain\n"
+             "  gpuadvise --model llama-2-7b --task lora --json | jq .recommendation\n"
+             "  gpuadvise sweep --model llama-3-8b --context 2k..128k --plot sweep.svg\n"
+             "  gpuadvise check --format github deploy/*.yaml\n"
+             "Exit codes: 0 recommendation, 1 nothing fits, 2 bad input.");
+  gpus->footer("Example: gpuadvise gpus --name a100 --min-memory 80 --json");
+  models->footer("Example: gpuadvise models --json | jq '.models[] | {id, params_total}'");
+  check->footer("Examples:\n  gpuadvise check deploy/serving.yaml\n  gpuadvise check --gpu l40 vllm.yaml\n"
+                "  gpuadvise check --format junit deploy/*.yaml > report.xml\nExit codes: 0 pass, 1 a check failed, 2 invalid file.");
+  sweep->footer("Examples:\n  gpuadvise sweep --model llama-3-8b --context 2k..128k --gpu l40 --gpu a6000\n"
+                "  gpuadvise sweep --model 13B --batch 1..64 --precision fp16,fp8 --format csv\n"
+                "  gpuadvise sweep --model llama-3-8b --context 2k..128k --plot sweep.svg");
+  validate->footer("Example: gpuadvise validate --json | jq '.summary'");
+  completions->footer("Example: gpuadvise completions bash > /etc/bash_completion.d/gpuadvise");
   try {
     app.parse(argc, argv);
   } catch (const CLI::Success& e) {
@@ -378,6 +550,15 @@ int main(int argc, char** argv) {
     if (check->parsed()) return run_check(check_cli);
     if (catalog_validate->parsed()) return run_catalog_validate(catalog_cli);
     if (catalog_show->parsed()) return run_catalog_show(catalog_cli);
+    if (sweep->parsed()) return run_sweep_command(sweep_cli);
+    if (completions->parsed()) {
+      write_completions(std::cout, app, shell);
+      return 0;
+    }
+    if (man->parsed()) {
+      write_man_page(std::cout, app);
+      return 0;
+    }
     return run_advise(advise_cli);
   } catch (const gpuadvise::Error& e) {
     std::cerr << "gpuadvise: error: " << e.what() << "\n";

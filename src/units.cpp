@@ -97,7 +97,9 @@ std::int64_t parse_positive_int(std::string_view raw, std::string_view what, std
   const std::string text = trimmed(raw);
   if (text.empty() || !std::all_of(text.begin(), text.end(), [](char c) { return std::isdigit(static_cast<unsigned char>(c)); }))
     throw InputError(fmt::format("invalid {} '{}': expected a positive whole number", what, raw));
-  if (text.size() > 12 || std::stoll(text) > max_value)
+  // Past 18 significant digits stoll would overflow; leading zeros do not count.
+  const auto significant = text.find_first_not_of('0');
+  if ((significant != std::string::npos && text.size() - significant > 18) || std::stoll(text) > max_value)
     throw InputError(fmt::format("invalid {} '{}': must be at most {}", what, raw, max_value));
   const auto value = std::stoll(text);
   if (value < 1) throw InputError(fmt::format("invalid {} '{}': must be at least 1", what, raw));

@@ -1,3 +1,4 @@
+#include <gpuadvise/advisor.hpp>
 #include <gpuadvise/error.hpp>
 #include <gpuadvise/files.hpp>
 #include <gpuadvise/hf_config.hpp>
@@ -12,6 +13,12 @@
 #include <cmath>
 
 namespace gpuadvise {
+namespace {
+
+/// Largest KV cache a workload may need, in bytes (1 EB): byte counts stay exact 64-bit integers.
+constexpr double k_max_kv_cache_bytes = 1e18;
+
+} // namespace
 
 Workload build_workload(const WorkloadRequest& request, const ModelCatalog& models) {
   Workload w;
@@ -66,6 +73,10 @@ Workload build_workload(const WorkloadRequest& request, const ModelCatalog& mode
                                  "`gpuadvise models` lists the presets)",
                                  model, fmt::join(close, ", ")));
   }
+  // Presets and config.json files are held to the same limit as a bare size.
+  if (w.params_total > k_max_param_count)
+    throw InputError(fmt::format("model '{}' has {} parameters: more than the limit of 100T", w.model_text,
+                                 format_params(w.params_total)));
 
   w.precision = request.precision ? parse_precision(*request.precision)
                 : !config_precision.empty() ? parse_precision(config_precision) : Precision::fp16;
@@ -111,6 +122,17 @@ Workload build_workload(const WorkloadRequest& request, const ModelCatalog& mode
                                    *request.runtime));
     w.runtime = id;
   }
+  // The KV cache of the largest batch evaluated must stay a number the reports can print: byte counts
+  // are 64-bit integers in the JSON output (at most 9.2e18), and nothing holds 10^18 bytes anyway.
+  const double batch = w.batch_given ? static_cast<double>(w.batch)
+                                     : static_cast<double>(std::min<std::int64_t>(k_max_auto_batch, w.requests));
+  const double kv_element = kv_bytes_per_element(w.kv_precision_given ? w.kv_precision
+                                                 : w.precision == Precision::fp32 ? Precision::fp32 : Precision::fp16);
+  const double kv_bytes = batch * kv_cache_bytes_per_sequence(w.shape, static_cast<double>(w.context), kv_element);
+  if (kv_bytes > k_max_kv_cache_bytes)
+    throw InputError(fmt::format("--batch {} x --context {} needs {:.3g} bytes of KV cache, more than the limit of "
+                                 "{:.0e} bytes (1 EB): lower --batch or --context",
+                                 static_cast<std::int64_t>(batch), w.context, kv_bytes, k_max_kv_cache_bytes));
   return w;
 }
 

@@ -1,0 +1,77 @@
+// Fuzz target: GpuCatalog::from_json and GpuCatalog::merge_json (a user --catalog over the built-in one).
+// Every GPU a catalog accepts is then evaluated on a small workload: catalog values must never turn
+// into NaN, inf or negative bytes, seconds or dollars.
+#include "fuzz_common.hpp"
+
+#include <gpuadvise/assumptions.hpp>
+#include <gpuadvise/catalog.hpp>
+#include <gpuadvise/error.hpp>
+#include <gpuadvise/model.hpp>
+#include <gpuadvise/workload.hpp>
+
+#include <vector>
+
+using namespace gpuadvise;
+
+namespace {
+
+struct Fixture {
+  GpuCatalog base = GpuCatalog::embedded();
+  ModelCatalog models = ModelCatalog::embedded();
+  Assumptions assumptions = Assumptions::embedded();
+  std::vector<Workload> workloads; ///< one per compute format a catalog entry may lack
+  Fixture() {
+    base.merge_json(R"({"gpus": []})", "empty.json"); // parses the embedded JSON once, not per input
+    for (const char* precision : {"fp16", "fp32", "bf16", "fp8", "int8", "int4"}) {
+      WorkloadRequest request;
+      request.model = "llama-3-8b";
+      request.precision = precision;
+      request.batch = "4";
+      request.context = "2k";
+      request.requests = "16";
+      workloads.push_back(build_workload(request, models));
+    }
+  }
+};
+
+const Fixture& fixture() {
+  static const Fixture f;
+  return f;
+}
+
+void evaluate_all(const GpuCatalog& catalog) {
+  const auto& f = fixture();
+  for (const auto& gpu : catalog.gpus()) {
+    fuzz::must_be_quantity(gpu.memory_bytes);
+    fuzz::must_be_quantity(gpu.allocatable_bytes);
+    if (!(gpu.bandwidth_bytes_per_s > 0) || !(gpu.peak_flops(Precision::fp16) > 0)) __builtin_trap();
+    for (const auto& price : gpu.prices)
+      if (!(price.usd_per_hour > 0) || !std::isfinite(price.usd_per_hour)) __builtin_trap();
+    for (const auto& w : f.workloads) fuzz::must_be_candidate(evaluate(w, gpu, 1, f.assumptions, ""));
+    fuzz::must_be_candidate(evaluate(f.workloads.front(), gpu, 2, f.assumptions, ""));
+  }
+}
+
+} // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  const std::string text = fuzz::text_of(data, size);
+  try {
+    const GpuCatalog catalog = GpuCatalog::from_json(text, "fuzz.json");
+    evaluate_all(catalog);
+    const nlohmann::json doc = catalog.to_json();
+    fuzz::must_be_finite_json(doc);
+    (void)doc.dump(2);
+  } catch (const Error&) {
+  }
+  GpuCatalog merged = fixture().base;
+  const std::size_t before = merged.gpus().size();
+  try {
+    merged.merge_json(text, "fuzz.json");
+    evaluate_all(merged);
+    (void)merged.to_json().dump(2);
+  } catch (const Error&) {
+    if (merged.gpus().size() != before) __builtin_trap(); // a failed merge leaves the catalog as it was
+  }
+  return 0;
+}
