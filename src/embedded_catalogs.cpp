@@ -21,4 +21,6 @@ ModelCatalog ModelCatalog::embedded() { return from_parts(generated_models(), ge
 
 Assumptions Assumptions::embedded() { return generated_assumptions(); }
 
+std::string embedded_catalog_date() { return generated_catalog_date(); }
+
 } // namespace gpuadvise

@@ -488,7 +488,8 @@ int run_advise(AdviseCli& o) {
 
 int main(int argc, char** argv) {
   CLI::App app{"gpuadvise: which GPU should run this model, will it fit, how fast, and what will it cost?"};
-  app.set_version_flag("--version", std::string("gpuadvise ") + gpuadvise::k_version);
+  app.set_version_flag("--version", std::string("gpuadvise ") + gpuadvise::k_version + " (GPU catalog " +
+                                        gpuadvise::embedded_catalog_date() + ")");
   app.require_subcommand(0, 1);
   AdviseCli advise_cli;
   setup_advise(app, advise_cli);

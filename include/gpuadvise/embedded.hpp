@@ -1,5 +1,6 @@
 #pragma once
 /// The default data files, compiled into the library by src/embed.cmake.
+#include <string>
 #include <string_view>
 
 namespace gpuadvise {
@@ -10,6 +11,8 @@ std::string_view embedded_gpus_json();
 std::string_view embedded_models_json();
 /// data/assumptions.json as it was at build time.
 std::string_view embedded_assumptions_json();
+/// The built-in GPU catalog's date (catalog_date in data/gpus.json).
+std::string embedded_catalog_date();
 /// data/validation.json as it was at build time.
 std::string_view embedded_validation_json();
 

@@ -11,6 +11,7 @@
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
+#include <cstdio>
 #include <string>
 #include <string_view>
 
@@ -21,57 +22,63 @@ inline std::string text_of(const std::uint8_t* data, std::size_t size) {
   return std::string(reinterpret_cast<const char*>(data), size);
 }
 
+/// Says which number was wrong, then traps (libFuzzer saves the input as a crash).
+[[noreturn]] inline void fail(const char* what, double value) {
+  std::fprintf(stderr, "gpuadvise fuzz check failed: %s = %g\n", what, value);
+  __builtin_trap();
+}
+
 /// Traps unless `value` is a finite number >= 0 (bytes, seconds, dollars, tokens/s).
-inline void must_be_quantity(double value) {
-  if (!std::isfinite(value) || value < 0) __builtin_trap();
+inline void must_be_quantity(double value, const char* what = "quantity") {
+  if (!std::isfinite(value) || value < 0) fail(what, value);
 }
 
 /// Traps unless `value` is a finite number (may be negative: e.g. a KV budget that is overdrawn).
-inline void must_be_finite(double value) {
-  if (!std::isfinite(value)) __builtin_trap();
+inline void must_be_finite(double value, const char* what = "number") {
+  if (!std::isfinite(value)) fail(what, value);
 }
 
 /// Traps unless low <= expected <= high and all three are quantities.
-inline void must_be_span(const Span& s) {
-  must_be_quantity(s.low);
-  must_be_quantity(s.expected);
-  must_be_quantity(s.high);
+inline void must_be_span(const Span& s, const char* what = "span") {
+  must_be_quantity(s.low, what);
+  must_be_quantity(s.expected, what);
+  must_be_quantity(s.high, what);
 }
 
 inline void must_be_memory(const MemoryEstimate& m) {
-  must_be_quantity(m.weights_bytes);
-  must_be_quantity(m.kv_cache_bytes);
-  must_be_quantity(m.activation_bytes);
-  must_be_quantity(m.overhead_bytes);
-  must_be_quantity(m.total_bytes);
-  must_be_quantity(m.usable_bytes);
-  must_be_quantity(m.allocatable_bytes);
+  must_be_quantity(m.weights_bytes, "m.weights_bytes");
+  must_be_quantity(m.kv_cache_bytes, "m.kv_cache_bytes");
+  must_be_quantity(m.activation_bytes, "m.activation_bytes");
+  must_be_quantity(m.overhead_bytes, "m.overhead_bytes");
+  must_be_quantity(m.total_bytes, "m.total_bytes");
+  must_be_quantity(m.usable_bytes, "m.usable_bytes");
+  must_be_quantity(m.allocatable_bytes, "m.allocatable_bytes");
 }
 
 inline void must_be_perf(const PerfEstimate& p) {
-  must_be_span(p.prefill_tokens_per_s);
-  must_be_span(p.time_to_first_token_s);
-  must_be_span(p.decode_step_s);
-  must_be_span(p.decode_tokens_per_s);
-  must_be_span(p.decode_tokens_per_s_per_sequence);
-  must_be_span(p.prefill_job_s);
-  must_be_span(p.decode_job_s);
-  must_be_span(p.job_s);
-  must_be_quantity(p.decode_bytes_per_step);
-  must_be_quantity(p.decode_flops_per_step);
-  must_be_quantity(p.prefill_flops_per_token);
-  must_be_quantity(p.communication_s_per_step);
+  must_be_span(p.prefill_tokens_per_s, "p.prefill_tokens_per_s");
+  must_be_span(p.time_to_first_token_s, "p.time_to_first_token_s");
+  must_be_span(p.decode_step_s, "p.decode_step_s");
+  must_be_span(p.decode_tokens_per_s, "p.decode_tokens_per_s");
+  must_be_span(p.decode_tokens_per_s_per_sequence, "p.decode_tokens_per_s_per_sequence");
+  must_be_span(p.prefill_job_s, "p.prefill_job_s");
+  must_be_span(p.decode_job_s, "p.decode_job_s");
+  must_be_span(p.job_s, "p.job_s");
+  must_be_quantity(p.decode_bytes_per_step, "p.decode_bytes_per_step");
+  must_be_quantity(p.decode_flops_per_step, "p.decode_flops_per_step");
+  must_be_quantity(p.prefill_flops_per_token, "p.prefill_flops_per_token");
+  must_be_quantity(p.communication_s_per_step, "p.communication_s_per_step");
 }
 
 inline void must_be_cost(const CostEstimate& c) {
-  must_be_quantity(c.usd_per_hour);
-  must_be_span(c.job_usd);
-  must_be_span(c.usd_per_million_tokens);
+  must_be_quantity(c.usd_per_hour, "c.usd_per_hour");
+  must_be_span(c.job_usd, "c.job_usd");
+  must_be_span(c.usd_per_million_tokens, "c.usd_per_million_tokens");
 }
 
 /// Every number of one evaluated candidate.
 inline void must_be_candidate(const Candidate& c) {
-  if (c.batch < 1) __builtin_trap();
+  if (c.batch < 1) fail("batch", static_cast<double>(c.batch));
   must_be_memory(c.memory);
   must_be_perf(c.performance);
   must_be_cost(c.cost);
@@ -80,14 +87,14 @@ inline void must_be_candidate(const Candidate& c) {
 /// Every number in a JSON document must be finite (nlohmann writes NaN and inf as null, silently), and
 /// every "*_bytes" field but the headroom must be >= 0 (a byte count past 2^63 rounds to a negative).
 inline void must_be_finite_json(const nlohmann::json& j) {
-  if (j.is_number_float()) must_be_finite(j.get<double>());
+  if (j.is_number_float()) must_be_finite(j.get<double>(), "JSON number");
   if (j.is_object()) {
     for (auto it = j.begin(); it != j.end(); ++it) {
       const std::string& key = it.key();
       const bool bytes = key.size() > 6 && key.compare(key.size() - 6, 6, "_bytes") == 0;
       if (bytes && key.find("headroom") == std::string::npos && key.find("budget") == std::string::npos &&
           it->is_number() && it->get<double>() < 0)
-        __builtin_trap();
+        fail(key.c_str(), it->get<double>());
       must_be_finite_json(*it);
     }
   } else if (j.is_array()) {
