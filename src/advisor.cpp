@@ -51,7 +51,7 @@ void apply_rules(const Workload& w, Candidate& c, const Assumptions& a) {
                                       "attention kernels convert it in software (slower than on Ada/Hopper)",
                                       to_string(c.precision.kv_requested), architecture_name(gpu.architecture)),
                           "use --kv-precision fp16 for speed, or keep fp8 for capacity"});
-  if (c.count > 1 && !w.shape.mla &&
+  if (c.count > 1 && w.kind == WorkloadKind::llm && !w.shape.mla &&
       (w.shape.num_attention_heads % c.count != 0 || (w.shape.num_kv_heads % c.count != 0 && c.count % w.shape.num_kv_heads != 0))) {
     c.eligible = false;
     c.findings.push_back({"tensor-parallel-invalid", Severity::error,
@@ -102,7 +102,7 @@ void apply_rules(const Workload& w, Candidate& c, const Assumptions& a) {
 
 std::vector<Finding> workload_findings(const Workload& w) {
   std::vector<Finding> out;
-  if (w.origin == ModelOrigin::bare_size) {
+  if (w.kind == WorkloadKind::llm && w.origin == ModelOrigin::bare_size) {
     const auto& s = w.shape;
     out.push_back({"model-shape-assumed", Severity::info,
                    fmt::format("a bare size has no architecture: assumed the shape of {} ({} layers, hidden {}, {} attention "
@@ -137,8 +137,11 @@ std::string reason_for(const Workload& w, const Candidate& pick, const Candidate
   const std::string what = pick.count > 1 ? pick.plan_text() : pick.gpu->name;
   const double used = pick.training ? pick.training->memory.total_bytes : pick.memory.total_bytes;
   const double usable = pick.training ? pick.training->memory.usable_bytes : pick.memory.usable_bytes;
-  const std::string job = pick.training ? fmt::format("{} training tokens", format_params(pick.training->train_tokens))
-                                        : fmt::format("{} requests", w.requests);
+  const std::string job = pick.training                        ? fmt::format("{} training tokens", format_params(pick.training->train_tokens))
+                          : w.kind == WorkloadKind::diffusion    ? fmt::format("{} images", w.requests)
+                          : w.kind == WorkloadKind::video        ? fmt::format("{} clips", w.requests)
+                          : w.kind == WorkloadKind::analytics    ? fmt::format("{} queries", w.requests)
+                                                                 : fmt::format("{} requests", w.requests);
   std::string reason = fmt::format(
       "{} is the cheapest for this job among GPUs that fit and run {} natively: {} for {} in {} ({}/hr), using {} of {} "
       "per GPU",
@@ -169,6 +172,7 @@ Candidate evaluate_at(const Workload& workload, const Gpu& gpu, int count, const
   Candidate c;
   c.gpu = &gpu;
   c.count = count;
+  c.kind = workload.kind;
   c.batch = workload.batch;
   c.precision = decide_precision(workload, gpu);
   c.memory = estimate_memory(workload, c.precision, gpu, count, assumptions);
@@ -215,6 +219,8 @@ std::string Candidate::plan_text() const {
                        p.gpus() > 1 ? fmt::format(" over {}{}", link, training->perf.dp_crosses_nodes ? " + node network" : "")
                                     : "");
   }
+  if (count > 1 && kind == WorkloadKind::analytics) return fmt::format("{} x {}, data split across GPUs (Dask-cuDF)", count, gpu->id);
+  if (count > 1 && kind != WorkloadKind::llm) return fmt::format("{} x {}, work split across GPUs", count, gpu->id);
   return count > 1 ? fmt::format("{} x {}, TP={} over {}", count, gpu->id, count, link) : fmt::format("1 x {}", gpu->id);
 }
 

@@ -46,6 +46,14 @@ Assumptions Assumptions::from_json(std::string_view text, std::string_view origi
   a.gemm_half_tokens = top.sourced("gemm_half_efficiency_tokens", &a.gemm_half_tokens_source, 0, 1e6);
   a.moe_compute_efficiency = top.sourced("moe_compute_efficiency", &a.moe_compute_efficiency_source, 0.01, 1);
   a.int4_group_size = static_cast<int>(top.sourced("int4_group_size", &a.int4_group_size_source, 8, 4096));
+  if (const auto* constants = top.object("constants")) {
+    const Fields c(*constants, top.where() + ": field 'constants'");
+    for (auto it = constants->begin(); it != constants->end(); ++it) {
+      std::string source;
+      const double value = c.sourced(it.key(), &source, 0, 1e12);
+      a.constants[it.key()] = Range{value, value, value, source};
+    }
+  }
   const auto* runtimes = top.object("runtimes");
   if (!runtimes) top.fail("runtimes", "missing (expected an object of serving runtimes)");
   for (auto it = runtimes->begin(); it != runtimes->end(); ++it) {
@@ -75,6 +83,12 @@ void Assumptions::merge_json(std::string_view text, std::string_view origin) {
   const Fields top(doc, std::string(origin));
   if (!top.has("efficiency")) top.fail("efficiency", "missing (a calibration file gives measured fractions here)");
   read_efficiency(top, efficiency);
+}
+
+double Assumptions::constant(std::string_view name) const {
+  auto it = constants.find(std::string(name));
+  if (it == constants.end()) throw CatalogError(fmt::format("data/assumptions.json has no constant '{}'", name));
+  return it->second.expected;
 }
 
 const Runtime& Assumptions::runtime(std::string_view id) const {

@@ -120,6 +120,9 @@ void write_assumptions(std::ostream& out, const Assumptions& a) {
         << ", " << num(r.layer_overhead_s) << ", " << (r.fp16_accumulate ? "true" : "false") << ", " << num(r.compute_scale)
         << ", " << num(r.bandwidth_scale) << ", " << lit(r.source) << "};\n";
   out << "  a.default_runtime = " << lit(a.default_runtime) << ";\n";
+  for (const auto& [key, r] : a.constants)
+    out << "  a.constants[" << lit(key) << "] = Range{" << num(r.low) << ", " << num(r.expected) << ", " << num(r.high) << ", "
+        << lit(r.source) << "};\n";
   for (const auto& [key, r] : a.efficiency)
     out << "  a.efficiency[" << lit(key) << "] = Range{" << num(r.low) << ", " << num(r.expected) << ", " << num(r.high)
         << ", " << lit(r.source) << "};\n";

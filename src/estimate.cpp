@@ -1,3 +1,5 @@
+#include "generative_estimate.hpp"
+
 #include <gpuadvise/estimate.hpp>
 
 #include <algorithm>
@@ -177,6 +179,8 @@ double weight_bytes(const Workload& w, Precision p, int default_group_size) {
 
 MemoryEstimate estimate_memory(const Workload& w, const PrecisionDecision& p, const Gpu& gpu, int count,
                                const Assumptions& a) {
+  if (w.kind == WorkloadKind::analytics) return detail::analytics_memory(w, gpu, count, a);
+  if (w.kind != WorkloadKind::llm) return detail::generative_memory(w, p, gpu, count, a);
   MemoryEstimate m;
   const double n = count;
   m.weights_bytes = weight_bytes(w, p.effective, a.int4_group_size) / n;
@@ -198,6 +202,8 @@ MemoryEstimate estimate_memory(const Workload& w, const PrecisionDecision& p, co
 
 PerfEstimate estimate_performance(const Workload& w, const PrecisionDecision& p, const Gpu& gpu, int count,
                                   const Assumptions& a) {
+  if (w.kind == WorkloadKind::analytics) return detail::analytics_performance(w, gpu, count, a);
+  if (w.kind != WorkloadKind::llm) return detail::generative_performance(w, p, gpu, count, a);
   PerfEstimate r;
   const Precision compute = compute_format(p.effective);
   const Runtime& runtime = a.runtime(runtime_for(w, a));
@@ -283,6 +289,10 @@ CostEstimate estimate_cost(const Workload& w, const PerfEstimate& perf, const Gp
   c.price = *price;
   c.usd_per_hour = price->usd_per_hour * count;
   c.job_usd = scale(perf.job_s, c.usd_per_hour / 3600.0);
+  if (w.kind != WorkloadKind::llm) {
+    c.usd_per_item = scale(perf.seconds_per_item, c.usd_per_hour / 3600.0);
+    return c;
+  }
   const double million_tokens = static_cast<double>(w.requests) * static_cast<double>(w.output_tokens) / 1e6;
   c.usd_per_million_tokens = scale(c.job_usd, 1.0 / million_tokens);
   return c;

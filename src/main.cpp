@@ -7,6 +7,7 @@
 #include <gpuadvise/embedded.hpp>
 #include <gpuadvise/explain.hpp>
 #include <gpuadvise/files.hpp>
+#include <gpuadvise/generative.hpp>
 #include <gpuadvise/listing.hpp>
 #include <gpuadvise/model.hpp>
 #include <gpuadvise/report.hpp>
@@ -44,6 +45,10 @@ struct AdviseCli {
   bool json = false;
   bool no_color = false;
   bool explain = false;
+  // Image/video generation and analytics.
+  std::string workload_kind, resolution, frames, steps, dataset_size, rows, bytes_per_row;
+  bool no_guidance = false;
+  std::vector<std::string> addons, operations;
   // Training and plans.
   std::string task, optimizer, recompute, lora_rank, zero, micro_batch, train_tokens, dataset_tokens, epochs;
   std::vector<std::string> lora_targets;
@@ -75,6 +80,16 @@ void setup_advise(CLI::App& app, AdviseCli& o) {
   app.add_option("--price", o.prices, "Override a price for this run: GPU=USD per GPU-hour (repeatable)");
   app.add_option("--models-catalog", o.models_catalogs, "Extra model catalog JSON (repeatable)");
   app.add_option("--calibration", o.calibration, "JSON with measured efficiency fractions replacing the defaults");
+  app.add_option("--workload", o.workload_kind, "llm (default) | diffusion | video | analytics");
+  app.add_option("--resolution", o.resolution, "Image/video size: 1024 (square) or 1280x720 (default: the model's)");
+  app.add_option("--frames", o.frames, "Video frames per clip (default: the model's)");
+  app.add_option("--steps", o.steps, "Denoising steps (default: the model's)");
+  app.add_flag("--no-guidance", o.no_guidance, "No classifier-free guidance (one denoiser pass per step)");
+  app.add_option("--addon", o.addons, "Diffusion add-on: controlnet, ip-adapter (repeatable)");
+  app.add_option("--dataset-size", o.dataset_size, "Analytics: data in GPU memory, e.g. 200GB, 1.5TB");
+  app.add_option("--rows", o.rows, "Analytics: rows (e.g. 2B), with --bytes-per-row");
+  app.add_option("--bytes-per-row", o.bytes_per_row, "Analytics: bytes per row in memory");
+  app.add_option("--ops", o.operations, "Analytics operations per query: scan, filter, groupby, join, sort")->delimiter(',');
   app.add_option("--task", o.task, "inference (default) | finetune | lora | qlora | pretrain");
   app.add_option("--optimizer", o.optimizer, "Training optimizer: adamw (mixed precision, default) | adamw-8bit | sgd");
   app.add_option("--lora-rank", o.lora_rank, "LoRA/QLoRA adapter rank (default 16)");
@@ -169,9 +184,12 @@ int run_validate(const ValidateCli& o) {
   const auto models = ModelCatalog::embedded();
   auto assumptions = Assumptions::embedded();
   if (!o.calibration.empty()) assumptions.merge_json(read_text_file(o.calibration, "calibration file"), o.calibration);
-  const std::string text = o.data.empty() ? std::string(embedded_validation_json()) : read_text_file(o.data, "measurements file");
-  const auto results = run_validation(text, o.data.empty() ? "data/validation.json (embedded)" : o.data, catalog, models,
-                                      assumptions);
+  auto results = o.data.empty()
+                     ? run_validation(embedded_validation_json(), "data/validation.json (embedded)", catalog, models, assumptions)
+                     : run_validation(read_text_file(o.data, "measurements file"), o.data, catalog, models, assumptions);
+  if (o.data.empty())
+    for (auto& r : run_validation(embedded_generative_json(), "data/generative.json (embedded)", catalog, models, assumptions))
+      results.push_back(std::move(r));
   if (o.json) std::cout << validation_json(results).dump(2) << "\n";
   else write_validation_text(std::cout, results);
   return 0;
@@ -398,6 +416,56 @@ void write_man_page(std::ostream& out, const CLI::App& app) {
       << ".SH SEE ALSO\nREADME.md, docs/formulas.md, docs/json.md, docs/check.md in the source distribution.\n";
 }
 
+/// Prints an advice in the chosen format (with --explain terms); returns the exit code.
+int print_advice(const AdviseCli& o, const Advice& advice, const Assumptions& assumptions) {
+  // --explain: the pick, or the only candidate when one --gpu was named.
+  const Candidate* explained = nullptr;
+  if (o.explain && !advice.candidates.empty())
+    explained = advice.recommendation.pick ? &advice.candidates[*advice.recommendation.pick] : &advice.candidates.front();
+  if (o.json) {
+    auto doc = to_json(advice);
+    if (explained)
+      doc["explain"] = {{"gpu", explained->gpu->id}, {"terms", explain_json(explain(advice.workload, *explained, assumptions))}};
+    std::cout << doc.dump(2) << "\n";
+  } else {
+    TextOptions text;
+    text.color = !o.no_color && std::getenv("NO_COLOR") == nullptr && isatty(STDOUT_FILENO);
+    write_text(std::cout, advice, text);
+    if (explained) write_explain_text(std::cout, *explained, explain(advice.workload, *explained, assumptions));
+  }
+  return advice.recommendation.pick ? 0 : 1;
+}
+
+/// --workload diffusion|video|analytics: the same advisor over another kind of work.
+int run_generative(const AdviseCli& o, WorkloadKind kind, const GpuCatalog& catalog, const Assumptions& assumptions) {
+  if (!o.task.empty() && o.task != "inference") throw InputError("--task applies to --workload llm");
+  GenerativeRequest r;
+  r.kind = std::string(to_string(kind));
+  r.model = o.workload.model;
+  if (kind != WorkloadKind::analytics && r.model.empty())
+    throw InputError("missing --model: a generation preset such as sdxl, flux1-dev, wan2.1-14b (see docs/generative.md)");
+  if (!o.precision.empty()) r.precision = o.precision;
+  if (!o.batch.empty()) r.batch = o.batch;
+  if (!o.requests.empty()) r.items = o.requests;
+  if (!o.resolution.empty()) r.resolution = o.resolution;
+  if (!o.frames.empty()) r.frames = o.frames;
+  if (!o.steps.empty()) r.steps = o.steps;
+  r.no_guidance = o.no_guidance;
+  r.addons = o.addons;
+  if (!o.dataset_size.empty()) r.dataset_size = o.dataset_size;
+  if (!o.rows.empty()) r.rows = o.rows;
+  if (!o.bytes_per_row.empty()) r.bytes_per_row = o.bytes_per_row;
+  r.operations = o.operations;
+  r.memory_utilization = o.workload.memory_utilization;
+  const Workload workload = build_generative_workload(r);
+  AdviseOptions options;
+  options.gpus = o.gpus;
+  options.count_given = !o.count.empty();
+  options.count = options.count_given ? static_cast<int>(parse_positive_int(o.count, "--count", 4096)) : 1;
+  options.provider = o.provider;
+  return print_advice(o, advise(workload, catalog, assumptions, options), assumptions);
+}
+
 /// Runs the advisor; returns the exit code (0 recommendation, 1 none).
 int run_advise(AdviseCli& o) {
   auto catalog = load_catalog(o.catalogs);
@@ -418,6 +486,8 @@ int run_advise(AdviseCli& o) {
   if (!o.requests.empty()) request.requests = o.requests;
   if (!o.tokens.empty()) request.tokens = o.tokens;
   AdviseOptions options;
+  const WorkloadKind kind = o.workload_kind.empty() ? WorkloadKind::llm : parse_workload_kind(o.workload_kind);
+  if (kind != WorkloadKind::llm) return run_generative(o, kind, catalog, assumptions);
   const Task task = o.task.empty() ? Task::inference : parse_task(o.task);
   if (task != Task::inference && !request.precision) request.precision = "bf16"; // mixed-precision training
   if (task != Task::inference && !request.batch) request.batch = "1";
@@ -467,21 +537,7 @@ int run_advise(AdviseCli& o) {
   }
   const Advice advice = advise(workload, catalog, assumptions, options);
 
-  // --explain: the pick, or the only candidate when one --gpu was named.
-  const Candidate* explained = nullptr;
-  if (o.explain && !advice.candidates.empty())
-    explained = advice.recommendation.pick ? &advice.candidates[*advice.recommendation.pick] : &advice.candidates.front();
-  if (o.json) {
-    auto doc = to_json(advice);
-    if (explained) doc["explain"] = {{"gpu", explained->gpu->id}, {"terms", explain_json(explain(workload, *explained, assumptions))}};
-    std::cout << doc.dump(2) << "\n";
-  } else {
-    TextOptions text;
-    text.color = !o.no_color && std::getenv("NO_COLOR") == nullptr && isatty(STDOUT_FILENO);
-    write_text(std::cout, advice, text);
-    if (explained) write_explain_text(std::cout, *explained, explain(workload, *explained, assumptions));
-  }
-  return advice.recommendation.pick ? 0 : 1;
+  return print_advice(o, advice, assumptions);
 }
 
 } // namespace

@@ -62,7 +62,9 @@ json candidate_json(const Candidate& c) {
                     {"kv_requested", to_string(c.precision.kv_requested)},
                     {"kv_effective", to_string(c.precision.kv_effective)},
                     {"kv_native", c.precision.kv_native}};
-  j["performance"] = {{"decode_tokens_per_s", tidy(p.decode_tokens_per_s.expected)},
+  j["performance"] = {{"seconds_per_item", tidy(p.seconds_per_item.expected)},
+                      {"items_per_s", tidy(p.items_per_s.expected)},
+                      {"decode_tokens_per_s", tidy(p.decode_tokens_per_s.expected)},
                       {"decode_tokens_per_s_per_sequence", tidy(p.decode_tokens_per_s_per_sequence.expected)},
                       {"time_per_output_token_s", tidy(p.decode_step_s.expected)},
                       {"prefill_tokens_per_s", tidy(p.prefill_tokens_per_s.expected)},
@@ -75,7 +77,8 @@ json candidate_json(const Candidate& c) {
                       {"decode_flops_per_step", tidy(p.decode_flops_per_step)},
                       {"communication_s_per_step", tidy(p.communication_s_per_step)},
                       {"ranges",
-                       {{"decode_tokens_per_s", span_range(p.decode_tokens_per_s)},
+                       {{"seconds_per_item", span_range(p.seconds_per_item)},
+                        {"decode_tokens_per_s", span_range(p.decode_tokens_per_s)},
                         {"decode_tokens_per_s_per_sequence", span_range(p.decode_tokens_per_s_per_sequence)},
                         {"time_per_output_token_s", span_range(p.decode_step_s)},
                         {"prefill_tokens_per_s", span_range(p.prefill_tokens_per_s)},
@@ -91,6 +94,7 @@ json candidate_json(const Candidate& c) {
                  {"price_date", c.cost.price.date},
                  {"job_usd", tidy(c.cost.job_usd.expected)},
                  {"usd_per_million_tokens", tidy(c.cost.usd_per_million_tokens.expected)},
+                 {"usd_per_item", tidy(c.cost.usd_per_item.expected)},
                  {"ranges",
                   {{"job_usd", span_range(c.cost.job_usd)},
                    {"usd_per_million_tokens", span_range(c.cost.usd_per_million_tokens)}}}};
@@ -149,7 +153,8 @@ json to_json(const Advice& advice) {
   json doc;
   doc["schema_version"] = k_schema_version;
   doc["tool"] = {{"name", "gpuadvise"}, {"version", k_version}, {"catalog_date", advice.catalog_date}};
-  doc["workload"] = {{"model",
+  doc["workload"]["kind"] = to_string(w.kind);
+  doc["workload"].update(json{{"model",
                       {{"input", w.model_text},
                        {"origin", origin_name(w.origin)},
                        {"id", w.shape.id},
@@ -165,7 +170,15 @@ json to_json(const Advice& advice) {
                      {"input_tokens", w.input_tokens},
                      {"output_tokens", w.output_tokens},
                      {"requests", w.requests},
-                     {"memory_utilization", w.memory_utilization}};
+                     {"memory_utilization", w.memory_utilization}});
+  if (w.generative) {
+    const auto& g = *w.generative;
+    json components = json::array();
+    for (const auto& c : g.model.components) components.push_back({{"name", c.name}, {"role", c.role}, {"params", c.params}, {"source", c.source}});
+    for (const auto& a : g.addons) components.push_back({{"name", a.id}, {"role", "addon"}, {"params", a.params + a.image_encoder_params}, {"source", a.source}});
+    doc["workload"]["generation"] = {{"model", g.model.id}, {"components", components}, {"width", g.width}, {"height", g.height}, {"frames", g.frames}, {"steps", g.steps}, {"guidance", g.guidance}, {"items", g.items}};
+  }
+  if (w.analytics) doc["workload"]["analytics"] = {{"dataset_bytes", w.analytics->dataset_bytes}, {"operations", w.analytics->operations}, {"queries", w.analytics->queries}};
   if (const Assumptions* a = advice.assumptions) {
     json efficiency = json::object();
     for (const auto& [key, r] : a->efficiency)
@@ -258,6 +271,34 @@ std::string tokens_per_s(double value) {
 
 } // namespace
 
+std::string item_name(WorkloadKind k) {
+  return k == WorkloadKind::diffusion ? "image" : k == WorkloadKind::video ? "clip" : k == WorkloadKind::analytics ? "query" : "request";
+}
+
+/// The model and workload lines for image, video and analytics workloads.
+void write_other_header(std::ostream& out, const Workload& w) {
+  if (w.kind == WorkloadKind::analytics) {
+    const auto& a = *w.analytics;
+    out << wrap(fmt::format("Data     {} in GPU memory; each query runs {}; job of {} queries; memory utilization {:.0f}%",
+                            format_gb(a.dataset_bytes), fmt::join(a.operations, ", "), a.queries, w.memory_utilization * 100),
+                "", "         ");
+    return;
+  }
+  const auto& g = *w.generative;
+  std::vector<std::string> parts;
+  for (const auto& c : g.model.components) parts.push_back(fmt::format("{} {}", c.name, format_params(c.params)));
+  for (const auto& a : g.addons) parts.push_back(fmt::format("{} {}", a.id, format_params(a.params + a.image_encoder_params)));
+  out << wrap(fmt::format("Model    {}: {} parameters ({})", g.model.name, format_params(w.params_total), fmt::join(parts, ", ")),
+              "", "         ");
+  out << wrap(fmt::format("Workload {} {}x{}{}, {} steps, {}; {} weights, batch {}; job of {} {}s; memory utilization {:.0f}%",
+                          w.kind == WorkloadKind::video ? "video" : "image", g.width, g.height,
+                          g.frames > 1 ? fmt::format(", {} frames", g.frames) : "", g.steps,
+                          g.guidance ? "classifier-free guidance (2 passes per step)" : "no guidance", to_string(w.precision),
+                          w.batch_given ? std::to_string(w.batch) : "auto", w.requests, item_name(w.kind),
+                          w.memory_utilization * 100),
+              "", "         ");
+}
+
 void write_text(std::ostream& out, const Advice& advice, const TextOptions& options) {
   const Palette pal{options.color};
   const auto& w = advice.workload;
@@ -271,14 +312,18 @@ void write_text(std::ostream& out, const Advice& advice, const TextOptions& opti
                                         s.moe ? fmt::format(", {} experts (top-{})", s.moe->num_experts,
                                                             s.moe->experts_per_token)
                                               : "");
-  if (w.origin == ModelOrigin::bare_size)
+  if (w.kind != WorkloadKind::llm) {
+    write_other_header(out, w);
+  } else if (w.origin == ModelOrigin::bare_size)
     out << wrap(fmt::format("Model    {} parameters; assumed shape of {}: {}", format_params(w.params_total), s.name, shape),
                 "", "         ");
-  else
+  else if (w.kind == WorkloadKind::llm)
     out << wrap(fmt::format("Model    {}: {} parameters ({} active); {}", s.name, format_params(w.params_total),
                             format_params(w.params_active), shape),
                 "", "         ");
-  if (!advice.candidates.empty() && advice.candidates.front().training)
+  if (w.kind != WorkloadKind::llm)
+    out << "\n";
+  else if (!advice.candidates.empty() && advice.candidates.front().training)
     out << wrap(fmt::format("Training {}, {} tokens per sequence; memory utilization {:.0f}%", to_string(w.precision),
                             w.context, w.memory_utilization * 100),
                 "", "         ")
@@ -293,7 +338,8 @@ void write_text(std::ostream& out, const Advice& advice, const TextOptions& opti
 
   const bool training = !advice.candidates.empty() && advice.candidates.front().training.has_value();
   out << pal.bold(fmt::format("{:<17} {:<6} {:>4} {:<11} {:<5} {:>7} {:>8} {:>6} {:>8}", "GPU", "status",
-                              training ? "gpus" : "bat", "mem/GPU GB", "", training ? "ktok/s" : "tok/s", "job time",
+                              training ? "gpus" : "bat", "mem/GPU GB", "",
+                              training ? "ktok/s" : w.kind == WorkloadKind::llm ? "tok/s" : "s/" + item_name(w.kind), "job time",
                               "$/hr", "job $"))
       << "\n";
   for (const auto& c : advice.candidates) {
@@ -303,7 +349,9 @@ void write_text(std::ostream& out, const Advice& advice, const TextOptions& opti
     const bool found = !c.training || c.training->train_tokens > 0;
     const std::string mem = used > 0 ? fmt::format("{:.1f}/{:.1f}", used / 1e9, usable / 1e9) : "-";
     const bool priced = c.cost.priced;
-    const double rate = c.training ? c.training->perf.tokens_per_s.expected / 1e3 : c.performance.decode_tokens_per_s.expected;
+    const double rate = c.training                    ? c.training->perf.tokens_per_s.expected / 1e3
+                        : w.kind == WorkloadKind::llm ? c.performance.decode_tokens_per_s.expected
+                                                      : c.performance.seconds_per_item.expected;
     const std::string name = c.count > 1 && !training ? fmt::format("{} x{}", c.gpu->id, c.count) : c.gpu->id;
     out << fmt::format("{:<17} {} {:>4} {:<11} {:<5} {:>7} {:>8} {:>6} {:>8}", name,
                        c.eligible ? pal.good(fmt::format("{:<6}", status)) : pal.bad(fmt::format("{:<6}", status)),
@@ -315,6 +363,11 @@ void write_text(std::ostream& out, const Advice& advice, const TextOptions& opti
   if (training)
     out << wrap("(gpus = GPUs in the plan; ktok/s = training tokens per second in thousands, all GPUs; memory in GB = "
                 "10^9 bytes, per GPU)",
+                "", " ");
+  else if (w.kind != WorkloadKind::llm)
+    out << wrap(fmt::format("(bat = {} per pass{}; s/{} = seconds per {}, expected; memory in GB = 10^9 bytes, per GPU)",
+                            item_name(w.kind) + "s", w.batch_given ? "" : ", chosen per GPU as the cheapest that fits",
+                            item_name(w.kind), item_name(w.kind)),
                 "", " ");
   else
     out << wrap(fmt::format("(bat = concurrent sequences{}; tok/s = generated tokens per second, all sequences; memory in "
@@ -356,6 +409,30 @@ void write_text(std::ostream& out, const Advice& advice, const TextOptions& opti
                        format_usd(c.cost.price.usd_per_hour), c.cost.price.provider_name, c.cost.price.tier, c.cost.price.date)
         << fmt::format("           {} for the job (range {}-{})\n", format_usd(t.job_usd.expected), format_usd(t.job_usd.low),
                        format_usd(t.job_usd.high));
+  } else if (rec.pick && w.kind != WorkloadKind::llm) {
+    const auto& c = advice.candidates[*rec.pick];
+    const auto& m = c.memory;
+    const auto& p = c.performance;
+    const std::string item = item_name(w.kind);
+    out << "\n" << pal.bold(fmt::format("Pick: {}, batch {}{}", c.count > 1 ? c.plan_text() : c.gpu->name, c.batch,
+                                        c.batch_chosen ? " (chosen)" : ""))
+        << "\n";
+    out << fmt::format("  memory   {} {} + {} {} + runtime {}\n", w.kind == WorkloadKind::analytics ? "data" : "weights",
+                       format_gb(m.weights_bytes), w.kind == WorkloadKind::analytics ? "working set" : "activations/decode",
+                       format_gb(m.activation_bytes), format_gb(m.overhead_bytes))
+        << fmt::format("           = {} of {} usable ({:.0f}% of {})\n", format_gb(m.total_bytes), format_gb(m.usable_bytes),
+                       w.memory_utilization * 100, format_gb(m.allocatable_bytes));
+    out << fmt::format("  time     {} per {} (range {}-{}); job {} for {} {}s\n", format_duration(p.seconds_per_item.expected),
+                       item, format_duration(p.seconds_per_item.low), format_duration(p.seconds_per_item.high),
+                       format_duration(p.job_s.expected), w.requests, item == "query" ? "querie" : item);
+    const double per_unit = w.kind == WorkloadKind::diffusion ? 1000 : 1;
+    out << fmt::format("  cost     {}/hr = {} x {} ({}, {}, price of {})\n", format_usd(c.cost.usd_per_hour), c.count,
+                       format_usd(c.cost.price.usd_per_hour), c.cost.price.provider_name, c.cost.price.tier, c.cost.price.date)
+        << fmt::format("           {} for the job; {} per {}{}\n", format_usd(c.cost.job_usd.expected),
+                       format_usd(c.cost.usd_per_item.expected * per_unit), per_unit > 1 ? "1,000 " : "", item + (per_unit > 1 ? "s" : ""));
+    if (w.kind == WorkloadKind::analytics && p.decode_bytes_per_step > 0)
+      out << fmt::format("           {} per TB scanned\n",
+                         format_usd(c.cost.usd_per_item.expected / (p.decode_bytes_per_step / 1e12)));
   } else if (rec.pick) {
     const auto& c = advice.candidates[*rec.pick];
     const auto& m = c.memory;

@@ -106,6 +106,29 @@ std::int64_t parse_positive_int(std::string_view raw, std::string_view what, std
   return value;
 }
 
+double parse_byte_size(std::string_view raw, std::string_view what) {
+  const std::string text = trimmed(raw);
+  double number = 0;
+  std::string suffix;
+  if (!split_number(text, number, suffix))
+    throw InputError(fmt::format("invalid {} '{}': expected a size such as 200GB, 1.5TB or 512MiB", what, raw));
+  std::string unit;
+  for (char c : suffix)
+    if (c != ' ') unit += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  static const std::pair<const char*, double> units[] = {
+      {"b", 1}, {"kb", 1e3}, {"mb", 1e6}, {"gb", 1e9}, {"tb", 1e12}, {"pb", 1e15},
+      {"kib", 1024.0}, {"mib", 1048576.0}, {"gib", 1073741824.0}, {"tib", 1099511627776.0}};
+  for (const auto& [name, scale] : units)
+    if (unit == name) {
+      const double value = number * scale;
+      if (!(value >= 1) || !std::isfinite(value))
+        throw InputError(fmt::format("invalid {} '{}': must be at least 1 byte", what, raw));
+      return value;
+    }
+  throw InputError(fmt::format("invalid {} '{}': unknown unit '{}' (use B, KB, MB, GB, TB, PB, KiB, MiB, GiB, TiB)", what,
+                               raw, suffix));
+}
+
 std::string format_gb(double bytes) { return fmt::format("{:.1f} GB", bytes / 1e9); }
 
 std::string format_params(double params) {

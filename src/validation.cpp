@@ -1,6 +1,7 @@
 #include "json_fields.hpp"
 
 #include <gpuadvise/error.hpp>
+#include <gpuadvise/generative.hpp>
 #include <gpuadvise/units.hpp>
 #include <gpuadvise/validation.hpp>
 #include <gpuadvise/workload.hpp>
@@ -59,7 +60,7 @@ std::vector<ValidationResult> run_validation(std::string_view text, std::string_
                                              const ModelCatalog& models, const Assumptions& assumptions) {
   const auto doc = detail::parse_json(text, origin);
   const Fields top(doc, std::string(origin));
-  const auto* rows = top.array("rows");
+  const auto* rows = top.has("rows") ? top.array("rows") : top.array("measurements"); // data/generative.json
   if (!rows) top.fail("rows", "missing (expected an array of measurements)");
   std::vector<ValidationResult> results;
   for (std::size_t i = 0; i < rows->size(); ++i) {
@@ -82,6 +83,42 @@ std::vector<ValidationResult> run_validation(std::string_view text, std::string_
       f.fail("gpu", e.what());
     }
     r.gpu = gpu->id;
+    if (r.metric == "seconds_per_image" || r.metric == "seconds_per_clip" || r.metric == "peak_memory_gib") {
+      // Image and video generation rows (data/generative.json): the same advisor engine, another workload kind.
+      GenerativeRequest g;
+      g.model = f.string("model");
+      const bool video = f.has("frames");
+      g.kind = video ? "video" : "diffusion";
+      g.precision = leading_token(f.string("precision"));
+      g.batch = std::to_string(r.batch);
+      g.items = "1";
+      if (f.has("resolution")) {
+        const long long h = f.integer("resolution", 64, 16384);
+        g.resolution = video ? fmt::format("{}x{}", h * 3 / 2, h) : std::to_string(h); // video rows: 3:2 (720x480)
+      }
+      if (video) g.frames = std::to_string(f.integer("frames", 1, 10000));
+      if (f.has("steps")) g.steps = std::to_string(f.integer("steps", 1, 10000));
+      Workload w;
+      try {
+        w = build_generative_workload(g);
+      } catch (const InputError& e) {
+        f.fail("model", e.what());
+      }
+      r.model = w.generative->model.id;
+      r.precision = std::string(to_string(w.precision));
+      const auto decision = decide_precision(w, *gpu);
+      if (r.metric == "peak_memory_gib") {
+        const double gib = estimate_memory(w, decision, *gpu, r.gpu_count, assumptions).total_bytes / (1024.0 * 1024 * 1024);
+        r.estimate = {gib * 0.8, gib, gib * 1.2};
+      } else {
+        r.estimate = estimate_performance(w, decision, *gpu, r.gpu_count, assumptions).seconds_per_item;
+      }
+      r.excluded = f.string_or("exclude", "");
+      r.error = r.estimate.expected / r.measured - 1;
+      r.within_range = r.measured >= r.estimate.low * (1 - 1e-9) && r.measured <= r.estimate.high * (1 + 1e-9);
+      results.push_back(std::move(r));
+      continue;
+    }
     const ModelShape* shape = models.find(f.string("model"));
     if (!shape) f.fail("model", fmt::format("'{}' is not a model preset", f.string("model")));
     r.model = shape->id;

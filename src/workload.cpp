@@ -18,6 +18,26 @@ namespace {
 /// Largest KV cache a workload may need, in bytes (1 EB): byte counts stay exact 64-bit integers.
 constexpr double k_max_kv_cache_bytes = 1e18;
 
+/// The model text is echoed in the report and the JSON document: it must be UTF-8 (the JSON writer
+/// throws on anything else) without control characters (a NUL would also cut a file path short).
+void require_printable(const std::string& text, std::string_view what) {
+  const bool control = std::any_of(text.begin(), text.end(), [](char c) {
+    return static_cast<unsigned char>(c) < 0x20 || c == 0x7f;
+  });
+  bool utf8 = true;
+  try {
+    (void)nlohmann::json(text).dump();
+  } catch (const nlohmann::json::type_error&) {
+    utf8 = false;
+  }
+  if (control || !utf8) {
+    // Quoted with escapes, so the message itself is printable.
+    const std::string quoted = nlohmann::json(text).dump(-1, ' ', true, nlohmann::json::error_handler_t::replace);
+    throw InputError(fmt::format("invalid {} {}: {}", what, quoted,
+                                 control ? "contains control characters" : "is not UTF-8 text"));
+  }
+}
+
 } // namespace
 
 Workload build_workload(const WorkloadRequest& request, const ModelCatalog& models) {
@@ -27,6 +47,7 @@ Workload build_workload(const WorkloadRequest& request, const ModelCatalog& mode
   std::string config_precision;
   if (request.model_config && !model.empty())
     throw InputError("give either --model or --model-config, not both");
+  require_printable(w.model_text, request.model_config ? "--model-config" : "--model");
   if (request.model_config) {
     HfConfigInfo info;
     w.origin = ModelOrigin::config_file;

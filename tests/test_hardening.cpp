@@ -224,7 +224,9 @@ TEST_CASE("hardening: a KV cache past 10^18 bytes (64-bit byte counts) is an Inp
   r = request_for("99T");
   r.context = "95M";
   const Workload w = build_workload(r, models());
-  const Advice advice = advise(w, gpus(), assumptions(), AdviseOptions{{"b200"}, 1, ""});
+  AdviseOptions only_b200;
+  only_b200.gpus = {"b200"};
+  const Advice advice = advise(w, gpus(), assumptions(), only_b200);
   CHECK_FALSE(advice.recommendation.pick);
   const json memory = to_json(advice)["candidates"][0]["memory"];
   CHECK(memory["total_bytes"].get<double>() > 0);
@@ -237,7 +239,10 @@ TEST_CASE("hardening: the largest workload accepted prints exact, non-negative b
   r.context = "1k";
   r.requests = "1000000";
   const Workload w = build_workload(r, models());
-  const Advice advice = advise(w, gpus(), assumptions(), AdviseOptions{{"h100-sxm"}, 4096, ""});
+  AdviseOptions many;
+  many.gpus = {"h100-sxm"};
+  many.count = 4096;
+  const Advice advice = advise(w, gpus(), assumptions(), many);
   const json doc = to_json(advice);
   const auto& memory = doc["candidates"][0]["memory"];
   for (const char* key : {"weights_bytes", "kv_cache_bytes", "activation_bytes", "total_bytes", "usable_bytes"}) {
@@ -279,8 +284,11 @@ TEST_CASE("hardening: zero, negative and junk counts are InputErrors", "[hardeni
     CHECK_THROWS_AS(build_workload(r, models()), InputError);
   }
   const Workload w = build_workload(request_for("7B"), models());
-  for (int count : {0, -1, 4097})
-    CHECK_THROWS_AS(advise(w, gpus(), assumptions(), AdviseOptions{{}, count, ""}), InputError);
+  for (int count : {0, -1, 4097}) {
+    AdviseOptions options;
+    options.count = count;
+    CHECK_THROWS_AS(advise(w, gpus(), assumptions(), options), InputError);
+  }
   WorkloadRequest r = request_for("7B");
   r.memory_utilization = std::nan("");
   CHECK_THROWS_AS(build_workload(r, models()), InputError);
@@ -410,4 +418,17 @@ TEST_CASE("hardening: every number of a random valid workload is finite, monoton
       CHECK(pick.cost.priced);
     }
   }
+}
+
+TEST_CASE("hardening: a model name that is not UTF-8 or has control characters is an InputError, not a JSON "
+          "exception",
+          "[hardening]") {
+  // Preset lookup ignores punctuation, so these once matched deepseek-v3 and broke `--json` output.
+  for (const std::string model : {std::string("deepseek-v3\xfe"), std::string("de\0epseek-v3", 12), std::string("llama\x1b[0m-3-8b")}) {
+    require_error<InputError>([&] { build_workload(request_for(model), models()); }, {"invalid --model"});
+  }
+  WorkloadRequest r;
+  r.model_config = std::string("/tmp/\xff/config.json");
+  require_error<InputError>([&] { build_workload(r, models()); }, {"--model-config", "not UTF-8"});
+  CHECK_NOTHROW(build_workload(request_for("Mistral 7B \xc3\xa9"), models())); // valid UTF-8 is fine
 }

@@ -46,6 +46,7 @@ struct Candidate {
   std::vector<Finding> findings;
   bool eligible = false;     ///< fits, runs the precision natively, has a price, valid split
   bool count_chosen = false; ///< the advisor searched the GPU count (the user gave none)
+  WorkloadKind kind = WorkloadKind::llm; ///< how several GPUs split the work (tensor parallel for LLMs)
   std::optional<TrainingCandidate> training; ///< set for training tasks (memory/performance then unused)
 
   /// "4 x L40, TP=4 over PCIe"-style description of the GPUs and how the model is split.

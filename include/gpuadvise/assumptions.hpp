@@ -42,6 +42,7 @@ struct Assumptions {
   std::string moe_compute_efficiency_source;
   int int4_group_size = 128;           ///< group size of group-wise int4 weights
   std::string int4_group_size_source;
+  std::map<std::string, Range> constants; ///< other named constants (expected = the value), e.g. unet_effective_positions
   std::map<std::string, Runtime> runtimes; ///< serving runtimes by id (vllm, trtllm, llamacpp, transformers)
   std::string default_runtime;         ///< used unless the workload names one (GGUF formats: llamacpp)
   /// Achievable fractions keyed "bandwidth", "compute", "mfu", optionally suffixed by
@@ -56,6 +57,8 @@ struct Assumptions {
   /// Applies a user calibration file: any "efficiency" entries given replace the defaults.
   void merge_json(std::string_view text, std::string_view origin);
 
+  /// A named constant from "constants" (throws CatalogError when the data file lacks it).
+  double constant(std::string_view name) const;
   /// The runtime with this id; throws InputError listing the known ones.
   const Runtime& runtime(std::string_view id) const;
 

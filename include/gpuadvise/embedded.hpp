@@ -13,6 +13,8 @@ std::string_view embedded_models_json();
 std::string_view embedded_assumptions_json();
 /// The built-in GPU catalog's date (catalog_date in data/gpus.json).
 std::string embedded_catalog_date();
+/// data/generative.json as it was at build time.
+std::string_view embedded_generative_json();
 /// data/validation.json as it was at build time.
 std::string_view embedded_validation_json();
 

@@ -71,6 +71,8 @@ struct PerfEstimate {
   double decode_flops_per_step = 0;
   double prefill_flops_per_token = 0;
   double communication_s_per_step = 0; ///< tensor-parallel all-reduce time per decode step
+  Span seconds_per_item;               ///< image, video and analytics workloads: per image, clip or query
+  Span items_per_s;
 };
 
 /// Prefill, decode and job time on `count` GPUs (roofline with achievable fractions; see docs).
@@ -83,7 +85,8 @@ struct CostEstimate {
   Price price;                  ///< the per-GPU price used
   double usd_per_hour = 0;      ///< price x count
   Span job_usd;
-  Span usd_per_million_tokens;  ///< per million generated (output) tokens
+  Span usd_per_million_tokens;  ///< per million generated (output) tokens (LLM workloads)
+  Span usd_per_item;            ///< per image, clip or query (other workloads)
 };
 
 /// $/hr x count, job $ = hours x $/hr, and $ per million output tokens.

@@ -23,6 +23,9 @@ std::int64_t parse_token_count(std::string_view text, std::string_view what,
 /// Parses a positive integer option such as a batch or GPU count; rejects 0, negatives and junk.
 std::int64_t parse_positive_int(std::string_view text, std::string_view what, std::int64_t max_value);
 
+/// Parses a byte size such as "200GB", "1.5TB", "512MiB", "80 GiB" (decimal and binary units). Throws InputError.
+double parse_byte_size(std::string_view text, std::string_view what);
+
 /// Formats bytes as decimal gigabytes with one decimal, e.g. "26.0 GB".
 std::string format_gb(double bytes);
 /// Formats a parameter count as e.g. "13.00B", "350M", "1.50T".

@@ -1,9 +1,11 @@
 #pragma once
 /// What the user wants to run, normalised: model shape, precisions, batch, context and job size.
+#include <gpuadvise/generative.hpp>
 #include <gpuadvise/model.hpp>
 #include <gpuadvise/precision.hpp>
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -14,6 +16,9 @@ enum class ModelOrigin { bare_size, preset, config_file };
 
 /// An inference workload. All counts are per job unless named otherwise.
 struct Workload {
+  WorkloadKind kind = WorkloadKind::llm;
+  std::optional<GenerativeSpec> generative;  ///< diffusion and video workloads
+  std::optional<AnalyticsSpec> analytics;    ///< analytics workloads
   ModelShape shape;                  ///< the architecture used for KV cache and FLOPs
   ModelOrigin origin = ModelOrigin::bare_size;
   std::string model_text;            ///< what the user typed
