@@ -206,9 +206,8 @@ Candidate evaluate(const Workload& workload, const Gpu& gpu, int count, const As
 }
 
 std::string Candidate::plan_text() const {
-  // NVLink bridges join pairs of PCIe cards; SXM boards join a whole node. The tensor-parallel group decides.
-  const int group = training ? training->plan.tp : count;
-  const std::string link = gpu->has_nvlink && (gpu->form_factor.find("SXM") != std::string::npos || group <= 2) ? "NVLink" : "PCIe";
+  // The tensor-parallel group decides which link its all-reduces cross.
+  const std::string link = intra_node_link(*gpu, training ? training->plan.tp : count).nvlink ? "NVLink" : "PCIe";
   if (training) {
     const auto& p = training->plan;
     std::vector<std::string> parts;

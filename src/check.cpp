@@ -2,6 +2,7 @@
 #include <gpuadvise/error.hpp>
 #include <gpuadvise/estimate.hpp>
 #include <gpuadvise/files.hpp>
+#include <gpuadvise/svg.hpp>
 #include <gpuadvise/units.hpp>
 #include <gpuadvise/workload.hpp>
 
@@ -99,8 +100,10 @@ Spec read_deployment(const YAML::Node& node, const std::string& file, std::size_
     if (!node[key] || node[key].IsNull()) return std::nullopt;
     return scalar(node[key], file, where, key);
   };
-  if (!node["gpu"]) invalid(file, spec.line, where + ": missing field 'gpu'");
-  spec.gpu = *text("gpu");
+  // "gpu:" with no value is a null node: as missing as no key at all.
+  const auto gpu = text("gpu");
+  if (!gpu) invalid(file, spec.line, where + ": missing field 'gpu'");
+  spec.gpu = *gpu;
   if (node["count"]) {
     const double count = number(node["count"], file, where, "count", 1, 4096);
     if (count != std::floor(count)) invalid(file, line_of(node["count"]), where + ": count must be whole");
@@ -467,22 +470,7 @@ std::string status(const DeploymentResult& d, bool strict) {
 
 std::string location(const CheckFinding& f) { return f.line > 0 ? fmt::format("{}:{}", f.file, f.line) : f.file; }
 
-std::string xml(const std::string& text) {
-  std::string out;
-  for (char c : text) {
-    switch (c) {
-    case '&': out += "&amp;"; break;
-    case '<': out += "&lt;"; break;
-    case '>': out += "&gt;"; break;
-    case '"': out += "&quot;"; break;
-    case '\'': out += "&apos;"; break;
-    default:
-      if (static_cast<unsigned char>(c) < 0x20 && c != '\n' && c != '\t') out += ' ';
-      else out += c;
-    }
-  }
-  return out;
-}
+std::string xml(const std::string& text) { return xml_escape(text); }
 
 /// GitHub workflow-command escaping: data escapes %, CR, LF; properties also ':' and ','.
 std::string gh_data(const std::string& text) {

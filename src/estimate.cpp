@@ -60,26 +60,6 @@ double matmul_params(const Workload& w, const Assumptions& a) {
   return params;
 }
 
-/// The link tensor-parallel all-reduces cross (one direction), and its per-message latency.
-struct Link {
-  double bytes_per_s = 0;
-  double latency_s = 0;
-};
-
-Link tp_link(const Gpu& gpu, int count) {
-  // An NVLink bridge joins pairs of PCIe cards; SXM boards join up to 8. Beyond that, PCIe.
-  const bool bridge_only = gpu.form_factor.find("SXM") == std::string::npos;
-  if (gpu.has_nvlink && (!bridge_only || count <= 2)) return {gpu.nvlink_bandwidth_bytes_per_s / 2, 8e-6};
-  const double pcie = gpu.pcie_bandwidth_bytes_per_s > 0 ? gpu.pcie_bandwidth_bytes_per_s : 64e9;
-  return {pcie / 2, 20e-6};
-}
-
-/// Ring all-reduce time for `bytes` across `count` GPUs: latency + 2 (n-1)/n x bytes / link.
-double allreduce_s(const Link& link, int count, double bytes) {
-  if (count <= 1) return 0;
-  return link.latency_s + 2.0 * (count - 1) / count * bytes / link.bytes_per_s;
-}
-
 /// Time of one forward pass over `tokens` new tokens, each attending to `attended` positions (all
 /// layers summed), on `count` GPUs: the larger of the compute and memory bounds, plus overheads.
 struct Pass {
@@ -128,6 +108,18 @@ Span rate(double amount, const Span& time) { return {amount / time.high, amount 
 std::string runtime_for(const Workload& w, const Assumptions& a) {
   if (!w.runtime.empty()) return w.runtime;
   return is_gguf(w.precision) && a.runtimes.count("llamacpp") ? "llamacpp" : a.default_runtime;
+}
+
+Link intra_node_link(const Gpu& gpu, int group) {
+  const bool bridge_only = gpu.form_factor.find("SXM") == std::string::npos;
+  if (gpu.has_nvlink && (!bridge_only || group <= 2)) return {gpu.nvlink_bandwidth_bytes_per_s / 2, 8e-6, true};
+  const double pcie = gpu.pcie_bandwidth_bytes_per_s > 0 ? gpu.pcie_bandwidth_bytes_per_s : 64e9;
+  return {pcie / 2, 20e-6, false};
+}
+
+double allreduce_s(const Link& link, int count, double bytes) {
+  if (count <= 1) return 0;
+  return link.latency_s + 2.0 * (count - 1) / count * bytes / link.bytes_per_s;
 }
 
 bool supports_natively(const Gpu& gpu, Precision p) {
@@ -215,7 +207,7 @@ PerfEstimate estimate_performance(const Workload& w, const PrecisionDecision& p,
   const double bandwidth = gpu.bandwidth_bytes_per_s * count;
   const Fractions fractions{scaled(a.fraction("compute", gpu.architecture, p.effective), runtime.compute_scale),
                             scaled(a.fraction("bandwidth", gpu.architecture, p.effective), runtime.bandwidth_scale)};
-  const Link link = tp_link(gpu, count);
+  const Link link = intra_node_link(gpu, count);
   const double act_bytes = activation_bytes_per_element(p.effective);
   const double kv_bpe = kv_bytes_per_element(p.kv_effective);
   const double per_layer_fixed = runtime.layer_overhead_s * w.shape.num_layers;

@@ -12,11 +12,10 @@ namespace {
 
 using nlohmann::json;
 
-/// Rounds to 6 significant digits so the JSON is stable and readable.
-double tidy(double value) {
-  if (value == 0 || !std::isfinite(value)) return value;
-  const double magnitude = std::pow(10.0, 5 - static_cast<int>(std::floor(std::log10(std::abs(value)))));
-  return std::round(value * magnitude) / magnitude;
+double tidy(double value) { return round_significant(value); }
+
+std::string wrap(const std::string& text, const std::string& first, const std::string& rest) {
+  return wrap_text(text, first, rest);
 }
 
 json span_range(const Span& s) { return {{"low", tidy(s.low)}, {"high", tidy(s.high)}}; }
@@ -240,29 +239,6 @@ std::string status_of(const Candidate& c) {
     if (f.id == "price-missing") return "no-$";
   }
   return "no";
-}
-
-/// Word-wraps `text` to 80 columns: `first` prefixes the first line, `rest` the others.
-std::string wrap(const std::string& text, const std::string& first, const std::string& rest) {
-  constexpr std::size_t width = 80;
-  std::string out;
-  std::string line = first;
-  std::size_t start = 0;
-  bool line_has_words = false;
-  while (start < text.size()) {
-    std::size_t end = text.find(' ', start);
-    if (end == std::string::npos) end = text.size();
-    const std::string word = text.substr(start, end - start);
-    if (line_has_words && line.size() + 1 + word.size() > width) {
-      out += line + "\n";
-      line = rest;
-      line_has_words = false;
-    }
-    line += (line_has_words ? " " : "") + word;
-    line_has_words = true;
-    start = end + 1;
-  }
-  return out + line + "\n";
 }
 
 std::string tokens_per_s(double value) {

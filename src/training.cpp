@@ -90,31 +90,10 @@ void validate_setup(const TrainingSetup& s) {
 
 bool is_adapter(Task t) { return t == Task::lora || t == Task::qlora; }
 
-/// The link a collective inside one node crosses (one direction) and its per-message latency:
-/// NVLink when the GPU has it and it joins the group (SXM boards join 8; PCIe bridges pairs), else PCIe.
-/// Same model as the inference estimator's tensor-parallel link (src/estimate.cpp).
-struct Link {
-  double bytes_per_s = 0;
-  double latency_s = 0;
-};
-
-Link node_link(const Gpu& gpu, int count) {
-  const bool bridge_only = gpu.form_factor.find("SXM") == std::string::npos;
-  if (gpu.has_nvlink && (!bridge_only || count <= 2)) return {gpu.nvlink_bandwidth_bytes_per_s / 2, 8e-6};
-  const double pcie = gpu.pcie_bandwidth_bytes_per_s > 0 ? gpu.pcie_bandwidth_bytes_per_s : 64e9;
-  return {pcie / 2, 20e-6};
-}
-
 /// Across nodes a ring is as slow as its slowest hop: the NIC, or the intra-node link feeding it.
 Link network_link(const Gpu& gpu, const Cluster& c) {
-  const Link inside = node_link(gpu, c.gpus_per_node);
-  return {std::min(c.node_network_bytes_per_s, inside.bytes_per_s), 20e-6};
-}
-
-/// Ring all-reduce: latency + 2 (n - 1) / n x bytes / link.
-double allreduce_s(const Link& link, int count, double bytes) {
-  if (count <= 1) return 0;
-  return link.latency_s + 2.0 * (count - 1) / count * bytes / link.bytes_per_s;
+  const Link inside = intra_node_link(gpu, c.gpus_per_node);
+  return {std::min(c.node_network_bytes_per_s, inside.bytes_per_s), 20e-6, false};
 }
 
 /// Parameters of the fullest pipeline stage: the layers' share plus one embedding-sized table
@@ -414,18 +393,18 @@ TrainingPerf estimate_training_step(const Workload& w, const TrainingSetup& s, c
   const double layers_per_stage = static_cast<double>(shape.num_layers) / plan.pp;
   const double activation_message = tokens_per_micro_batch * shape.hidden_size * 2.0;
   const double per_layer = full_recompute ? 6.0 : 4.0;
-  r.tp_communication_s = m * layers_per_stage * per_layer * allreduce_s(node_link(gpu, plan.tp), plan.tp, activation_message);
+  r.tp_communication_s = m * layers_per_stage * per_layer * allreduce_s(intra_node_link(gpu, plan.tp), plan.tp, activation_message);
 
   // Data parallel: ring all-reduce of the gradients each GPU holds; ZeRO-3 also all-gathers weights
   // forward and backward (1.5x the traffic, Rajbhandari et al. 2020). Ranks are ordered tp, dp, pp.
   r.dp_crosses_nodes = plan.tp * plan.dp > cluster.gpus_per_node;
-  const Link dp_link = r.dp_crosses_nodes ? network_link(gpu, cluster) : node_link(gpu, plan.tp * plan.dp);
+  const Link dp_link = r.dp_crosses_nodes ? network_link(gpu, cluster) : intra_node_link(gpu, plan.tp * plan.dp);
   const double zero3 = s.zero_stage >= 3 ? 1.5 : 1.0;
   r.dp_communication_s = zero3 * allreduce_s(dp_link, plan.dp, state.trainable_per_gpu * state.gradient_wire_bytes);
 
   // Pipeline: each micro-batch's activations cross each stage boundary forward and backward.
   if (plan.pp > 1) {
-    const Link pp_link = plan.gpus() > cluster.gpus_per_node ? network_link(gpu, cluster) : node_link(gpu, plan.gpus());
+    const Link pp_link = plan.gpus() > cluster.gpus_per_node ? network_link(gpu, cluster) : intra_node_link(gpu, plan.gpus());
     r.pp_communication_s = 2.0 * m * (pp_link.latency_s + activation_message / plan.tp / pp_link.bytes_per_s);
   }
   // ZeRO-Offload: gradients go to the CPU and updated 16-bit weights come back over PCIe each step.

@@ -159,6 +159,33 @@ std::string format_usd(double usd) {
   return "$" + out;
 }
 
+std::string wrap_text(const std::string& text, const std::string& first, const std::string& rest, std::size_t width) {
+  std::string out;
+  std::string line = first;
+  bool line_has_words = false;
+  std::size_t start = 0;
+  while (start < text.size()) {
+    std::size_t end = text.find(' ', start);
+    if (end == std::string::npos) end = text.size();
+    const std::string word = text.substr(start, end - start);
+    if (line_has_words && line.size() + 1 + word.size() > width) {
+      out += line + "\n";
+      line = rest;
+      line_has_words = false;
+    }
+    line += (line_has_words ? " " : "") + word;
+    line_has_words = true;
+    start = end + 1;
+  }
+  return out + line + "\n";
+}
+
+double round_significant(double value) {
+  if (value == 0 || !std::isfinite(value)) return value;
+  const double magnitude = std::pow(10.0, 5 - static_cast<int>(std::floor(std::log10(std::abs(value)))));
+  return std::round(value * magnitude) / magnitude;
+}
+
 std::string normalize_name(std::string_view text) {
   std::string out;
   for (char c : text)

@@ -432,3 +432,11 @@ TEST_CASE("hardening: a model name that is not UTF-8 or has control characters i
   require_error<InputError>([&] { build_workload(r, models()); }, {"--model-config", "not UTF-8"});
   CHECK_NOTHROW(build_workload(request_for("Mistral 7B \xc3\xa9"), models())); // valid UTF-8 is fine
 }
+
+TEST_CASE("hardening: 'gpu:' without a value in a deployment file is a missing field, not an empty optional read",
+          "[hardening]") {
+  // Found by fuzz_check: *text("gpu") dereferenced an empty std::optional (heap corruption under ASan).
+  const std::string text = "deployments:\n  - name: big-chat\n    gpu:\n    model: llama-3-8b\n";
+  require_error<InputError>([&] { check_text(text, "g.yaml", gpus(), models(), assumptions(), {}); },
+                            {"g.yaml:2", "deployment 'big-chat': missing field 'gpu'"});
+}

@@ -32,6 +32,21 @@ Precision nearest_supported(const Gpu& gpu, Precision p);
 /// Applies the precision rules for the workload on this GPU.
 PrecisionDecision decide_precision(const Workload& w, const Gpu& gpu);
 
+/// The link a collective inside one node crosses (one direction) and its per-message latency.
+struct Link {
+  double bytes_per_s = 0;
+  double latency_s = 0;
+  bool nvlink = false;
+};
+
+/// NVLink when the GPU has it and it joins a group of `group` GPUs (SXM boards join a node, PCIe
+/// bridges join pairs), else PCIe; half the bidirectional figure each way; 8 us (NVLink) or 20 us
+/// (PCIe) small-message latency.
+Link intra_node_link(const Gpu& gpu, int group);
+
+/// Ring all-reduce time: latency + 2 (n - 1) / n x bytes / link bandwidth; 0 for one GPU.
+double allreduce_s(const Link& link, int count, double bytes);
+
 /// The serving runtime used for the workload: its own, else llamacpp for GGUF formats, else the default.
 std::string runtime_for(const Workload& w, const Assumptions& a);
 

@@ -35,6 +35,11 @@ std::string format_duration(double seconds);
 /// Formats US dollars: "$0.50", "$1,234", "$0.0012".
 std::string format_usd(double usd);
 
+/// Word-wraps `text` at spaces to `width` columns: `first` prefixes the first line, `rest` the others.
+std::string wrap_text(const std::string& text, const std::string& first, const std::string& rest, std::size_t width = 80);
+/// Rounds to 6 significant digits, so JSON and CSV numbers are stable and readable.
+double round_significant(double value);
+
 /// Lower-cases ASCII and drops every character that is not a letter or digit ("RTX-A6000" -> "rtxa6000").
 std::string normalize_name(std::string_view text);
 /// Levenshtein edit distance, for "did you mean" suggestions.
