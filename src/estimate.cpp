@@ -38,7 +38,7 @@ double routed_expert_params(const ModelShape& s, double params_total) {
 double weight_bytes_read(const Workload& w, Precision p, const Assumptions& a, double tokens) {
   const int group = w.group_size > 0 ? w.group_size : a.int4_group_size;
   const double all = weight_bytes(w, p, a.int4_group_size);
-  const double lookup = w.shape.tie_word_embeddings ? 0 : w.params_embedding / 2 * embedding_bytes_per_param(p, group);
+  const double lookup = lookup_params(w) * embedding_bytes_per_param(p, group);
   double skipped = 0;
   if (w.shape.moe) {
     const double experts = routed_expert_params(w.shape, w.params_total) * weight_bytes_per_param(p, group);
@@ -50,8 +50,7 @@ double weight_bytes_read(const Workload& w, Precision p, const Assumptions& a, d
 /// Parameters that take part in a matmul per token: active weights minus the input lookup table,
 /// with the routed experts' share weighted by 1 / moe_compute_efficiency (grouped GEMMs run slower).
 double matmul_params(const Workload& w, const Assumptions& a) {
-  const double lookup = w.shape.tie_word_embeddings ? 0 : w.params_embedding / 2;
-  double params = std::max(0.0, w.params_active - lookup);
+  double params = dense_matmul_params(w);
   if (w.shape.moe) {
     const auto& e = *w.shape.moe;
     const double routed_active = routed_expert_params(w.shape, w.params_total) * e.experts_per_token / e.num_experts;

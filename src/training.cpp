@@ -368,7 +368,7 @@ TrainingPerf estimate_training_step(const Workload& w, const TrainingSetup& s, c
   // FLOPs per token (PaLM, Chowdhery et al. 2022, appendix B): 6N + 12 L a d s; full recomputation
   // repeats the forward: 8N + 16 L a d s. Adapters: forward 2N + activation gradients 2N through the
   // frozen weights, plus 6 per trainable parameter. N excludes the input-embedding lookup.
-  const double n = std::max(0.0, w.params_active - (shape.tie_word_embeddings ? 0.0 : w.params_embedding / 2));
+  const double n = dense_matmul_params(w);
   const double attention_forward =
       attention_flops_per_context_token(shape) * attended_tokens_all_layers(shape, static_cast<double>(s.sequence));
   const double passes = full_recompute ? 4.0 : 3.0; // forward + backward (2x) [+ recomputed forward]

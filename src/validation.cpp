@@ -28,13 +28,7 @@ std::string leading_token(const std::string& text) {
 }
 
 Workload row_workload(const ModelShape& shape, Precision precision, long long batch, long long input, long long output) {
-  Workload w;
-  w.shape = shape;
-  w.origin = ModelOrigin::preset;
-  const ParamCounts counts = count_params(shape);
-  w.params_total = counts.total;
-  w.params_active = counts.active;
-  w.params_embedding = counts.embedding;
+  Workload w = workload_for_shape(shape, ModelOrigin::preset);
   w.precision = precision;
   w.batch = batch;
   w.input_tokens = input;
@@ -165,8 +159,7 @@ std::vector<ValidationResult> run_validation(std::string_view text, std::string_
       const double gib = weight_bytes(w, precision, assumptions.int4_group_size) / (1024.0 * 1024 * 1024);
       r.estimate = {gib * 0.97, gib, gib * 1.03};
     } else if (r.metric == "train_tokens_per_s_per_gpu") {
-      const double matmul = count_params(*shape).active - (shape->tie_word_embeddings ? 0 : count_params(*shape).embedding / 2);
-      r.estimate = training_tokens_per_s_per_gpu(*shape, matmul, static_cast<double>(input), *gpu, precision,
+      r.estimate = training_tokens_per_s_per_gpu(*shape, dense_matmul_params(w), static_cast<double>(input), *gpu, precision,
                                                  f.boolean_or("full_recompute", false), assumptions);
     } else if (r.metric == "train_mfu") {
       const Range& mfu = assumptions.fraction("mfu", gpu->architecture, precision);

@@ -40,6 +40,21 @@ void require_printable(const std::string& text, std::string_view what) {
 
 } // namespace
 
+Workload workload_for_shape(const ModelShape& shape, ModelOrigin origin) {
+  Workload w;
+  w.shape = shape;
+  w.origin = origin;
+  const ParamCounts counts = count_params(shape);
+  w.params_total = counts.total;
+  w.params_active = counts.active;
+  w.params_embedding = counts.embedding;
+  return w;
+}
+
+double lookup_params(const Workload& w) { return w.shape.tie_word_embeddings ? 0 : w.params_embedding / 2; }
+
+double dense_matmul_params(const Workload& w) { return std::max(0.0, w.params_active - lookup_params(w)); }
+
 Workload build_workload(const WorkloadRequest& request, const ModelCatalog& models) {
   Workload w;
   w.model_text = request.model_config ? *request.model_config : request.model;
@@ -50,17 +65,16 @@ Workload build_workload(const WorkloadRequest& request, const ModelCatalog& mode
   require_printable(w.model_text, request.model_config ? "--model-config" : "--model");
   if (request.model_config) {
     HfConfigInfo info;
-    w.origin = ModelOrigin::config_file;
-    w.config_path = *request.model_config;
     try {
-      w.shape = shape_from_hf_config(read_text_file(*request.model_config, "model config"), *request.model_config, &info);
+      const ModelShape shape =
+          shape_from_hf_config(read_text_file(*request.model_config, "model config"), *request.model_config, &info);
+      const std::string typed = w.model_text;
+      w = workload_for_shape(shape, ModelOrigin::config_file);
+      w.model_text = typed;
     } catch (const CatalogError& e) {
       throw InputError(e.what());
     }
-    const ParamCounts counts = count_params(w.shape);
-    w.params_total = counts.total;
-    w.params_active = counts.active;
-    w.params_embedding = counts.embedding;
+    w.config_path = *request.model_config;
     w.config_unused_fields = info.unused_fields;
     w.config_quant_method = info.quant_method;
     w.group_size = info.quant_group_size;
@@ -73,12 +87,9 @@ Workload build_workload(const WorkloadRequest& request, const ModelCatalog& mode
   if (request.model_config) {
     // shape read above
   } else if (const ModelShape* preset = looks_like_size ? nullptr : models.find(model)) {
-    w.origin = ModelOrigin::preset;
-    w.shape = *preset;
-    const ParamCounts counts = count_params(*preset);
-    w.params_total = counts.total;
-    w.params_active = counts.active;
-    w.params_embedding = counts.embedding;
+    const std::string typed = w.model_text;
+    w = workload_for_shape(*preset, ModelOrigin::preset);
+    w.model_text = typed;
   } else if (looks_like_size) {
     w.origin = ModelOrigin::bare_size;
     w.params_total = parse_param_count(model, "model size");

@@ -50,6 +50,14 @@ namespace gpuadvise {
 
 class ModelCatalog;
 
+/// A workload for a known shape: its parameter counts from count_params; everything else default.
+Workload workload_for_shape(const ModelShape& shape, ModelOrigin origin);
+/// Parameters of the input-embedding table when it is not tied to the LM head: a lookup of a few rows
+/// per token, neither a matmul nor read in full by a decode step (0 when tied).
+double lookup_params(const Workload& w);
+/// Parameters that take part in a matmul per token: active weights minus the lookup table.
+double dense_matmul_params(const Workload& w);
+
 /// The workload as the user typed it (strings), before validation.
 struct WorkloadRequest {
   std::string model;                      ///< bare size ("13B") or preset name
