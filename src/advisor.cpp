@@ -1,5 +1,6 @@
 #include <gpuadvise/advisor.hpp>
 #include <gpuadvise/error.hpp>
+#include <gpuadvise/evaluation.hpp>
 #include <gpuadvise/units.hpp>
 
 #include <fmt/format.h>
@@ -135,13 +136,11 @@ std::vector<Finding> workload_findings(const Workload& w) {
 
 std::string reason_for(const Workload& w, const Candidate& pick, const Candidate* runner_up) {
   const std::string what = pick.count > 1 ? pick.plan_text() : pick.gpu->name;
-  const double used = pick.training ? pick.training->memory.total_bytes : pick.memory.total_bytes;
-  const double usable = pick.training ? pick.training->memory.usable_bytes : pick.memory.usable_bytes;
-  const std::string job = pick.training                        ? fmt::format("{} training tokens", format_params(pick.training->train_tokens))
-                          : w.kind == WorkloadKind::diffusion    ? fmt::format("{} images", w.requests)
-                          : w.kind == WorkloadKind::video        ? fmt::format("{} clips", w.requests)
-                          : w.kind == WorkloadKind::analytics    ? fmt::format("{} queries", w.requests)
-                                                                 : fmt::format("{} requests", w.requests);
+  const double used = pick.memory_needed_bytes();
+  const double usable = pick.memory_usable_bytes();
+  const std::string job = pick.training ? fmt::format("{} training tokens", format_params(pick.training->train_tokens))
+                        : kind_module(w.kind).item == "query" ? fmt::format("{} queries", w.requests)
+                                                              : fmt::format("{} {}s", w.requests, kind_module(w.kind).item);
   std::string reason = fmt::format(
       "{} is the cheapest for this job among GPUs that fit and run {} natively: {} for {} in {} ({}/hr), using {} of {} "
       "per GPU",
@@ -280,10 +279,14 @@ Candidate evaluate_training(const Workload& w, const Gpu& gpu, const Assumptions
   c.count_chosen = count == 0;
   const TrainingSetup& setup = *o.training;
   std::optional<PlanResult> best;
+  std::optional<PlanResult> closest; // the plan that needs the least memory per GPU, for a candidate that fits nowhere
   auto consider = [&](int n) {
-    for (auto& plan : search_plans(w, setup, gpu, a, o.cluster, n))
-      if (plan.fits()) return std::optional<PlanResult>(plan);
-    return std::optional<PlanResult>();
+    std::optional<PlanResult> fit;
+    for (auto& plan : search_plans(w, setup, gpu, a, o.cluster, n)) {
+      if (!fit && plan.fits()) fit = plan;
+      if (!closest || plan.memory.total_bytes < closest->memory.total_bytes) closest = plan;
+    }
+    return fit;
   };
   const Price* price = gpu.price(o.provider);
   auto hours_of = [&](const PlanResult& p) { return o.train_tokens / p.perf.tokens_per_s.expected / 3600; };
@@ -306,14 +309,31 @@ Candidate evaluate_training(const Workload& w, const Gpu& gpu, const Assumptions
   if (!best) {
     c.count = count > 0 ? count : 1;
     c.eligible = false;
+    std::string need;
+    if (closest) {
+      TrainingCandidate miss;
+      miss.setup = setup;
+      miss.found = false;
+      miss.plan = closest->plan;
+      miss.memory = closest->memory;
+      miss.perf = closest->perf;
+      c.count = closest->plan.gpus();
+      c.training = miss;
+      const auto& m = closest->memory;
+      need = fmt::format(": the plan needing the least, {} x {} (TP {} x PP {} x DP {}), needs {} per GPU but {} is usable, "
+                         "{} short",
+                         closest->plan.gpus(), gpu.id, closest->plan.tp, closest->plan.pp, closest->plan.dp,
+                         format_gb(m.total_bytes), format_gb(m.usable_bytes), format_gb(m.total_bytes - m.usable_bytes));
+    }
     c.findings.push_back({"memory-does-not-fit", Severity::error,
-                          count > 0 ? fmt::format("no valid {} plan fits {} x {}", to_string(setup.task), count, gpu.id)
-                                    : fmt::format("no plan of up to {} x {} fits", o.max_gpus, gpu.id),
+                          (count > 0 ? fmt::format("no valid {} plan fits {} x {}", to_string(setup.task), count, gpu.id)
+                                     : fmt::format("no plan of up to {} x {} fits", o.max_gpus, gpu.id)) + need,
                           "try --task lora or qlora, --zero 3, --recompute full, or a smaller --micro-batch/--context"});
     return c;
   }
   c.count = best->plan.gpus();
   TrainingCandidate t;
+  t.setup = setup;
   t.plan = best->plan;
   t.memory = best->memory;
   t.perf = best->perf;
@@ -395,7 +415,7 @@ Advice advise(const Workload& workload, const GpuCatalog& catalog, const Assumpt
 
   // Eligible first, by job cost then time; then the rest, fitting ones before the others.
   auto job_cost = [](const Candidate& c) { return c.job_usd(); };
-  auto fits = [](const Candidate& c) { return c.training ? c.training->memory.fits() : c.memory.fits(); };
+  auto fits = [](const Candidate& c) { return c.fits(); };
   std::stable_sort(advice.candidates.begin(), advice.candidates.end(), [&](const Candidate& a, const Candidate& b) {
     if (a.eligible != b.eligible) return a.eligible;
     if (fits(a) != fits(b)) return fits(a);

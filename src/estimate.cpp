@@ -170,8 +170,16 @@ double weight_bytes(const Workload& w, Precision p, int default_group_size) {
 
 MemoryEstimate estimate_memory(const Workload& w, const PrecisionDecision& p, const Gpu& gpu, int count,
                                const Assumptions& a) {
-  if (w.kind == WorkloadKind::analytics) return detail::analytics_memory(w, gpu, count, a);
-  if (w.kind != WorkloadKind::llm) return detail::generative_memory(w, p, gpu, count, a);
+  return kind_module(w.kind).memory(w, p, gpu, count, a);
+}
+
+PerfEstimate estimate_performance(const Workload& w, const PrecisionDecision& p, const Gpu& gpu, int count,
+                                  const Assumptions& a) {
+  return kind_module(w.kind).performance(w, p, gpu, count, a);
+}
+
+MemoryEstimate detail::llm_memory(const Workload& w, const PrecisionDecision& p, const Gpu& gpu, int count,
+                                  const Assumptions& a) {
   MemoryEstimate m;
   const double n = count;
   m.weights_bytes = weight_bytes(w, p.effective, a.int4_group_size) / n;
@@ -191,10 +199,8 @@ MemoryEstimate estimate_memory(const Workload& w, const PrecisionDecision& p, co
   return m;
 }
 
-PerfEstimate estimate_performance(const Workload& w, const PrecisionDecision& p, const Gpu& gpu, int count,
-                                  const Assumptions& a) {
-  if (w.kind == WorkloadKind::analytics) return detail::analytics_performance(w, gpu, count, a);
-  if (w.kind != WorkloadKind::llm) return detail::generative_performance(w, p, gpu, count, a);
+PerfEstimate detail::llm_performance(const Workload& w, const PrecisionDecision& p, const Gpu& gpu, int count,
+                                     const Assumptions& a) {
   PerfEstimate r;
   const Precision compute = compute_format(p.effective);
   const Runtime& runtime = a.runtime(runtime_for(w, a));
@@ -268,6 +274,7 @@ PerfEstimate estimate_performance(const Workload& w, const PrecisionDecision& p,
     r.decode_job_s = add(r.decode_job_s, scale(decode_step(remainder, nullptr, nullptr), output));
   }
   r.job_s = add(r.prefill_job_s, r.decode_job_s);
+  r.job_tokens = static_cast<double>(w.requests) * static_cast<double>(w.output_tokens);
   return r;
 }
 
@@ -280,12 +287,10 @@ CostEstimate estimate_cost(const Workload& w, const PerfEstimate& perf, const Gp
   c.price = *price;
   c.usd_per_hour = price->usd_per_hour * count;
   c.job_usd = scale(perf.job_s, c.usd_per_hour / 3600.0);
-  if (w.kind != WorkloadKind::llm) {
-    c.usd_per_item = scale(perf.seconds_per_item, c.usd_per_hour / 3600.0);
-    return c;
-  }
-  const double million_tokens = static_cast<double>(w.requests) * static_cast<double>(w.output_tokens) / 1e6;
-  c.usd_per_million_tokens = scale(c.job_usd, 1.0 / million_tokens);
+  (void)w;
+  if (perf.seconds_per_item.expected > 0) c.usd_per_item = scale(perf.seconds_per_item, c.usd_per_hour / 3600.0);
+  // Per million tokens of the job's unit: generated tokens (LLM inference), tokens embedded (embedding).
+  if (perf.job_tokens > 0) c.usd_per_million_tokens = scale(c.job_usd, 1e6 / perf.job_tokens);
   return c;
 }
 

@@ -1,4 +1,7 @@
 #include "generative_estimate.hpp"
+
+#include <gpuadvise/advisor.hpp>
+#include <gpuadvise/evaluation.hpp>
 #include "json_fields.hpp"
 
 #include <gpuadvise/embedded.hpp>
@@ -117,25 +120,6 @@ double passes_per_step(const Workload& w) {
 Span rate_span(double amount, const Span& t) { return {amount / t.high, amount / t.expected, amount / t.low}; }
 
 } // namespace
-
-std::string_view to_string(WorkloadKind k) {
-  switch (k) {
-  case WorkloadKind::llm: return "llm";
-  case WorkloadKind::diffusion: return "diffusion";
-  case WorkloadKind::video: return "video";
-  case WorkloadKind::analytics: return "analytics";
-  }
-  return "?";
-}
-
-WorkloadKind parse_workload_kind(std::string_view text) {
-  const std::string n = normalize_name(text);
-  if (n == "llm") return WorkloadKind::llm;
-  if (n == "diffusion" || n == "image") return WorkloadKind::diffusion;
-  if (n == "video") return WorkloadKind::video;
-  if (n == "analytics" || n == "dataframe") return WorkloadKind::analytics;
-  throw InputError(fmt::format("unknown --workload '{}': expected llm, diffusion, video or analytics", text));
-}
 
 void check_analytics_operation(std::string_view op) {
   static const char* known[] = {"scan", "filter", "groupby", "join", "sort"};
@@ -299,6 +283,136 @@ PerfEstimate analytics_performance(const Workload& w, const Gpu& gpu, int count,
   r.decode_job_s = r.job_s;
   r.decode_bytes_per_step = bytes;
   return r;
+}
+
+
+namespace {
+
+std::string constant_source(const Assumptions& a, const std::string& name) {
+  auto it = a.constants.find(name);
+  return fmt::format("{}: {}", name, it == a.constants.end() ? "(missing)" : it->second.source);
+}
+
+} // namespace
+
+std::vector<Part> generative_parts(const Workload& w, const Candidate& c, const Assumptions& a) {
+  const GenerativeSpec& g = *w.generative;
+  const auto& m = c.memory;
+  const auto& perf = c.performance;
+  const Precision p = c.precision.effective;
+  const int n = c.count;
+  const std::string item = w.kind == WorkloadKind::video ? "clip" : "image";
+  std::vector<Part> t;
+  std::vector<std::string> components;
+  for (const auto& comp : g.model.components) components.push_back(fmt::format("{} {}", comp.name, explain_num(comp.params)));
+  for (const auto& addon : g.addons) components.push_back(fmt::format("{} {}", addon.id, explain_num(addon.params + addon.image_encoder_params)));
+  t.push_back({"params_total", "sum of the pipeline's components", fmt::format("{} = {}", fmt::join(components, " + "), explain_num(w.params_total)),
+               w.params_total, "parameters", {fmt::format("{} ({})", g.model.name, g.model.source)}, PartGroup::model, "", {}});
+  const double denoiser = component_params(g.model, "denoiser") + addon_params(g);
+  const double others = component_params(g.model, "text_encoder") + component_params(g.model, "vae");
+  const double other_bytes = p == Precision::fp32 ? 4 : 2;
+  t.push_back(memory_part("weights_bytes", "denoiser (+ add-ons) x bytes/param + (text encoders + VAE) x 16-bit bytes",
+                          fmt::format("{} x {} B + {} x {} B = {}", explain_num(denoiser),
+                                      explain_num(weight_bytes_per_param(p, a.int4_group_size)), explain_num(others),
+                                      explain_num(other_bytes), explain_gb(m.weights_bytes)),
+                          m.weights_bytes, {fmt::format("{} format: docs/formulas.md section 2b", to_string(p))}));
+  const double passes = passes_per_step(w);
+  const double act_bytes = activation_bytes_per_element(p);
+  const double frames_at_once = g.frames > 1 ? std::min<double>(g.frames, a.constant("video_decode_frames")) : 1;
+  const std::string denoise = g.model.transformer
+      ? fmt::format("({} tokens + {} text tokens) x (6 x {} + {}) x {} B x {} passes", explain_num(denoiser_tokens(g)),
+                    g.model.text_tokens, g.model.hidden, g.model.ffn, explain_num(act_bytes), explain_num(passes))
+      : fmt::format("{} latent positions x {} channels x {} B x {} passes", explain_num(latent_positions(g)),
+                    explain_num(a.constant("unet_activation_channels")), explain_num(act_bytes), explain_num(passes));
+  t.push_back(memory_part("activation_bytes",
+                          g.model.transformer
+                              ? "max(one layer's working set x passes, VAE decode peak) / GPUs"
+                              : "max(UNet skip activations x passes, VAE decode peak) / GPUs",
+                          fmt::format("max({}, {} x {} px x {} frames x {} B x batch {}) / {} = {}", denoise, g.width, g.height,
+                                      explain_num(frames_at_once), explain_num(a.constant("vae_decode_bytes_per_pixel")),
+                                      w.batch, n, explain_gb(m.activation_bytes)),
+                          m.activation_bytes,
+                          {constant_source(a, "vae_decode_bytes_per_pixel"),
+                           g.model.transformer ? std::string("DiT working set: docs/generative.md")
+                                               : constant_source(a, "unet_activation_channels")}));
+  t.push_back(memory_part("overhead_bytes", "runtime overhead per GPU", explain_gb(m.overhead_bytes), m.overhead_bytes,
+                          {a.runtime_overhead_source}));
+  t.push_back(memory_part("total_bytes", "weights + activations + overhead",
+                          fmt::format("{} + {} + {} = {}", explain_gb(m.weights_bytes), explain_gb(m.activation_bytes),
+                                      explain_gb(m.overhead_bytes), explain_gb(m.total_bytes)),
+                          m.total_bytes));
+  t.push_back(memory_part("usable_bytes", "memory utilization x allocatable",
+                          fmt::format("{} x {} = {}", w.memory_utilization, explain_gb(m.allocatable_bytes), explain_gb(m.usable_bytes)),
+                          m.usable_bytes,
+                          {catalog_source(*c.gpu, c.gpu->allocatable_measured ? "memory_allocatable_mib" : "memory_gb")}));
+  const Range& eta = a.fraction("compute", c.gpu->architecture, p);
+  const double peak = c.gpu->peak_flops(compute_format(p));
+  t.push_back({"step_flops", g.model.transformer ? "passes x (2 x params x tokens + 4 x layers x hidden x tokens^2) x (1 + add-on share)"
+                                                 : "passes x 2 x params x latent positions x effective fraction x (1 + add-on share)",
+               fmt::format("{} FLOP per denoising step per {}", explain_num(perf.prefill_flops_per_token), item),
+               perf.prefill_flops_per_token, "FLOP", {g.model.transformer ? std::string("docs/generative.md") : constant_source(a, "unet_effective_positions")},
+               PartGroup::time, "step", {}});
+  t.push_back(time_part("seconds_per_item",
+                        "(steps x step FLOPs + VAE decode FLOPs) x batch / (GPUs x peak x eta_c x GEMM fill) / batch + steps x step overhead / batch",
+                        fmt::format("{} steps, batch {}, {} x {:.1f} TFLOPS x {} = {:.3f} s per {}", g.steps, w.batch, n, peak / 1e12,
+                                    explain_num(eta.expected), perf.seconds_per_item.expected, item),
+                        perf.seconds_per_item, "s", item,
+                        {catalog_source(*c.gpu, "dense_tflops." + std::string(to_string(compute_format(p)))), "eta_c: " + eta.source,
+                         constant_source(a, "vae_decode_tflops_per_megapixel"), constant_source(a, "diffusion_step_overhead_ms")}));
+  t.push_back(time_part("items_per_s", "batch / batch time", fmt::format("{:.4g} {}s per second", perf.items_per_s.expected, item),
+                        perf.items_per_s, item + "s/s", "s"));
+  t.push_back(time_part("job_seconds", "ceil(items / batch) x batch time",
+                        fmt::format("{} {}s in batches of {} = {:.1f} s", g.items, item, w.batch, perf.job_s.expected), perf.job_s,
+                        "s", "job"));
+  append_cost_parts(t, w, c);
+  return t;
+}
+
+std::vector<Part> analytics_parts(const Workload& w, const Candidate& c, const Assumptions& a) {
+  const AnalyticsSpec& s = *w.analytics;
+  const auto& m = c.memory;
+  const auto& perf = c.performance;
+  const int n = c.count;
+  std::vector<Part> t;
+  double factor = 1, passes = 0;
+  std::vector<std::string> sources;
+  for (const auto& op : s.operations) {
+    const std::string name = normalize_name(op) == "filter" ? "scan" : normalize_name(op);
+    factor = std::max(factor, a.constant("analytics_working_set_" + name));
+    passes += a.constant("analytics_passes_" + name);
+    sources.push_back(constant_source(a, "analytics_working_set_" + name));
+    sources.push_back(constant_source(a, "analytics_passes_" + name));
+  }
+  t.push_back(memory_part("weights_bytes", "dataset bytes / GPUs (the columns held in GPU memory)",
+                          fmt::format("{} / {} = {}", explain_gb(s.dataset_bytes), n, explain_gb(m.weights_bytes)), m.weights_bytes));
+  t.push_back(memory_part("activation_bytes", "dataset bytes x (working-set factor - 1) / GPUs",
+                          fmt::format("{} x ({} - 1) / {} = {}", explain_gb(s.dataset_bytes), explain_num(factor), n,
+                                      explain_gb(m.activation_bytes)),
+                          m.activation_bytes, sources));
+  t.push_back(memory_part("overhead_bytes", "runtime overhead per GPU", explain_gb(m.overhead_bytes), m.overhead_bytes,
+                          {a.runtime_overhead_source}));
+  t.push_back(memory_part("total_bytes", "data + working set + overhead",
+                          fmt::format("{} + {} + {} = {}", explain_gb(m.weights_bytes), explain_gb(m.activation_bytes),
+                                      explain_gb(m.overhead_bytes), explain_gb(m.total_bytes)),
+                          m.total_bytes));
+  t.push_back(memory_part("usable_bytes", "memory utilization x allocatable",
+                          fmt::format("{} x {} = {}", w.memory_utilization, explain_gb(m.allocatable_bytes), explain_gb(m.usable_bytes)),
+                          m.usable_bytes,
+                          {catalog_source(*c.gpu, c.gpu->allocatable_measured ? "memory_allocatable_mib" : "memory_gb")}));
+  const double eta = a.constant("analytics_bandwidth_fraction");
+  t.push_back({"bytes_scanned", "dataset bytes x passes of the operations", fmt::format("{} x {} = {}", explain_gb(s.dataset_bytes),
+               explain_num(passes), explain_gb(perf.decode_bytes_per_step)), perf.decode_bytes_per_step, "bytes", sources,
+               PartGroup::time, "query", {}});
+  t.push_back(time_part("seconds_per_item", "bytes scanned / (GPUs x bandwidth x eta)",
+                        fmt::format("{} / ({} x {:.0f} GB/s x {}) = {:.4g} s", explain_gb(perf.decode_bytes_per_step), n,
+                                    c.gpu->bandwidth_bytes_per_s / 1e9, explain_num(eta), perf.seconds_per_item.expected),
+                        perf.seconds_per_item, "s", "query",
+                        {catalog_source(*c.gpu, "memory_bandwidth_gb_per_s"), constant_source(a, "analytics_bandwidth_fraction")}));
+  t.push_back(time_part("job_seconds", "queries x seconds per query",
+                        fmt::format("{} x {:.4g} s = {:.1f} s", s.queries, perf.seconds_per_item.expected, perf.job_s.expected),
+                        perf.job_s, "s", "job"));
+  append_cost_parts(t, w, c);
+  return t;
 }
 
 } // namespace detail

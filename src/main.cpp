@@ -486,9 +486,19 @@ int run_advise(AdviseCli& o) {
   if (!o.requests.empty()) request.requests = o.requests;
   if (!o.tokens.empty()) request.tokens = o.tokens;
   AdviseOptions options;
-  const WorkloadKind kind = o.workload_kind.empty() ? WorkloadKind::llm : parse_workload_kind(o.workload_kind);
-  if (kind != WorkloadKind::llm) return run_generative(o, kind, catalog, assumptions);
+  request.kind = o.workload_kind;
+  if (!o.resolution.empty()) request.resolution = o.resolution;
+  if (!o.frames.empty()) request.frames = o.frames;
+  if (!o.steps.empty()) request.steps = o.steps;
+  if (!o.dataset_size.empty()) request.dataset_size = o.dataset_size;
+  if (!o.rows.empty()) request.rows = o.rows;
+  if (!o.bytes_per_row.empty()) request.bytes_per_row = o.bytes_per_row;
+  request.no_guidance = o.no_guidance;
+  request.addons = o.addons;
+  request.operations = o.operations;
   const Task task = o.task.empty() ? Task::inference : parse_task(o.task);
+  const bool llm = o.workload_kind.empty() || parse_workload_kind(o.workload_kind) == WorkloadKind::llm;
+  if (!llm && task != Task::inference) throw InputError("--task applies to --workload llm");
   if (task != Task::inference && !request.precision) request.precision = "bf16"; // mixed-precision training
   if (task != Task::inference && !request.batch) request.batch = "1";
   const Workload workload = build_workload(request, models);

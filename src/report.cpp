@@ -1,6 +1,9 @@
 #include <gpuadvise/listing.hpp>
 #include <gpuadvise/report.hpp>
 #include <gpuadvise/units.hpp>
+#include <gpuadvise/error.hpp>
+#include <gpuadvise/evaluation.hpp>
+#include <gpuadvise/explain.hpp>
 
 #include <fmt/format.h>
 
@@ -35,68 +38,78 @@ std::string_view origin_name(ModelOrigin o) {
   return "?";
 }
 
-json candidate_json(const Candidate& c) {
-  const auto& m = c.memory;
-  const auto& p = c.performance;
+/// The memory object of schema 2, the same for every task and kind: each memory part by name, the total
+/// against what is usable, and by how much it misses. Null when nothing was evaluated.
+json memory_json(const Candidate& c, const std::vector<Part>& parts) {
+  json m = {{"per_gpu", true}};
+  json names = json::array();
+  bool any = false;
+  for (const auto& part : parts) {
+    if (part.group != PartGroup::memory) continue;
+    any = true;
+    m[part.name] = std::llround(part.value);
+    if (part.name != "total_bytes" && part.name != "usable_bytes") names.push_back(part.name);
+  }
+  if (!any) return nullptr;
+  const double total = c.memory_needed_bytes(), usable = c.memory_usable_bytes();
+  m["parts"] = names;
+  m["allocatable_bytes"] = std::llround(c.gpu->allocatable_bytes);
+  m["headroom_bytes"] = std::llround(usable - total);
+  m["shortfall_bytes"] = total > usable ? json(std::llround(total - usable)) : json(nullptr);
+  m["fits"] = c.fits();
+  if (c.training) m["offloaded_bytes"] = std::llround(c.training->memory.offloaded_bytes);
+  return m;
+}
+
+/// Every time or rate part by name (expected), with the ranges of those that have one.
+json performance_json(const Candidate& c, const std::vector<Part>& parts) {
+  json p = json::object();
+  json ranges = json::object();
+  for (const auto& part : parts) {
+    if (part.group != PartGroup::time) continue;
+    p[part.name] = tidy(part.value);
+    if (part.range) ranges[part.name] = span_range(*part.range);
+  }
+  if (p.empty()) return nullptr;
+  if (p.contains("decode_step_s")) p["decode_bound"] = c.performance.decode_compute_bound ? "compute" : "memory";
+  p["ranges"] = ranges;
+  return p;
+}
+
+json candidate_json(const Advice& advice, const Candidate& c) {
+  if (!advice.assumptions) throw InternalError("an advice without its assumptions");
+  const std::vector<Part> parts = explain(advice.workload, c, *advice.assumptions);
   json j;
   j["gpu"] = c.gpu->id;
   j["gpu_name"] = c.gpu->name;
   j["count"] = c.count;
-  j["batch"] = c.batch;
+  j["batch"] = c.training ? json(nullptr) : json(c.batch);
   j["batch_chosen"] = c.batch_chosen;
   j["eligible"] = c.eligible;
-  j["fits"] = m.fits();
-  j["memory"] = {{"per_gpu", true},
-                 {"weights_bytes", std::llround(m.weights_bytes)},
-                 {"kv_cache_bytes", std::llround(m.kv_cache_bytes)},
-                 {"activation_bytes", std::llround(m.activation_bytes)},
-                 {"overhead_bytes", std::llround(m.overhead_bytes)},
-                 {"total_bytes", std::llround(m.total_bytes)},
-                 {"usable_bytes", std::llround(m.usable_bytes)},
-                 {"allocatable_bytes", std::llround(m.allocatable_bytes)},
-                 {"headroom_bytes", std::llround(m.usable_bytes - m.total_bytes)}};
+  j["fits"] = c.fits();
+  j["memory"] = memory_json(c, parts);
   j["precision"] = {{"requested", to_string(c.precision.requested)},
                     {"effective", to_string(c.precision.effective)},
                     {"native", c.precision.native},
                     {"kv_requested", to_string(c.precision.kv_requested)},
                     {"kv_effective", to_string(c.precision.kv_effective)},
                     {"kv_native", c.precision.kv_native}};
-  j["performance"] = {{"seconds_per_item", tidy(p.seconds_per_item.expected)},
-                      {"items_per_s", tidy(p.items_per_s.expected)},
-                      {"decode_tokens_per_s", tidy(p.decode_tokens_per_s.expected)},
-                      {"decode_tokens_per_s_per_sequence", tidy(p.decode_tokens_per_s_per_sequence.expected)},
-                      {"time_per_output_token_s", tidy(p.decode_step_s.expected)},
-                      {"prefill_tokens_per_s", tidy(p.prefill_tokens_per_s.expected)},
-                      {"time_to_first_token_s", tidy(p.time_to_first_token_s.expected)},
-                      {"prefill_seconds", tidy(p.prefill_job_s.expected)},
-                      {"decode_seconds", tidy(p.decode_job_s.expected)},
-                      {"job_seconds", tidy(p.job_s.expected)},
-                      {"decode_bound", p.decode_compute_bound ? "compute" : "memory"},
-                      {"decode_bytes_per_step", tidy(p.decode_bytes_per_step)},
-                      {"decode_flops_per_step", tidy(p.decode_flops_per_step)},
-                      {"communication_s_per_step", tidy(p.communication_s_per_step)},
-                      {"ranges",
-                       {{"seconds_per_item", span_range(p.seconds_per_item)},
-                        {"decode_tokens_per_s", span_range(p.decode_tokens_per_s)},
-                        {"decode_tokens_per_s_per_sequence", span_range(p.decode_tokens_per_s_per_sequence)},
-                        {"time_per_output_token_s", span_range(p.decode_step_s)},
-                        {"prefill_tokens_per_s", span_range(p.prefill_tokens_per_s)},
-                        {"time_to_first_token_s", span_range(p.time_to_first_token_s)},
-                        {"prefill_seconds", span_range(p.prefill_job_s)},
-                        {"decode_seconds", span_range(p.decode_job_s)},
-                        {"job_seconds", span_range(p.job_s)}}}};
+  j["performance"] = performance_json(c, parts);
   if (c.cost.priced) {
     j["cost"] = {{"usd_per_hour", tidy(c.cost.usd_per_hour)},
                  {"usd_per_gpu_hour", c.cost.price.usd_per_hour},
                  {"provider", c.cost.price.provider},
                  {"provider_name", c.cost.price.provider_name},
                  {"price_date", c.cost.price.date},
-                 {"job_usd", tidy(c.cost.job_usd.expected)},
-                 {"usd_per_million_tokens", tidy(c.cost.usd_per_million_tokens.expected)},
-                 {"usd_per_item", tidy(c.cost.usd_per_item.expected)},
-                 {"ranges",
-                  {{"job_usd", span_range(c.cost.job_usd)},
-                   {"usd_per_million_tokens", span_range(c.cost.usd_per_million_tokens)}}}};
+                 {"job_usd", c.job_usd() < INFINITY && c.job_seconds() > 0 ? json(tidy(c.job_usd())) : json(nullptr)}};
+    json ranges = json::object();
+    for (const auto& part : parts)
+      if (part.group == PartGroup::cost && part.name != "usd_per_hour" && part.name != "job_usd") {
+        j["cost"][part.name] = tidy(part.value);
+        if (part.range) ranges[part.name] = span_range(*part.range);
+      }
+    if (c.fits()) ranges["job_usd"] = span_range(c.training ? c.training->job_usd : c.cost.job_usd);
+    j["cost"]["ranges"] = ranges;
   } else {
     j["cost"] = nullptr;
   }
@@ -109,16 +122,8 @@ json candidate_json(const Candidate& c) {
   if (c.training) {
     const auto& t = *c.training;
     const auto& m = t.memory;
-    j["training"] = {{"memory",
-                      {{"per_gpu", true},
-                       {"weights_bytes", std::llround(m.weights_bytes)},
-                       {"gradients_bytes", std::llround(m.gradients_bytes)},
-                       {"optimizer_bytes", std::llround(m.optimizer_bytes)},
-                       {"activation_bytes", std::llround(m.activation_bytes)},
-                       {"overhead_bytes", std::llround(m.overhead_bytes)},
-                       {"total_bytes", std::llround(m.total_bytes)},
-                       {"usable_bytes", std::llround(m.usable_bytes)},
-                       {"offloaded_bytes", std::llround(m.offloaded_bytes)}}},
+    j["training"] = {{"found", t.found},
+                     {"setup", {{"task", to_string(t.setup.task)}, {"optimizer", to_string(t.setup.optimizer)}, {"recompute", to_string(t.setup.recompute)}, {"zero_stage", t.setup.zero_stage}, {"micro_batch", t.setup.micro_batch}, {"sequence_tokens", t.setup.sequence}}},
                      {"trainable_params", tidy(m.trainable_params)},
                      {"train_tokens", tidy(t.train_tokens)},
                      {"flops_per_token", tidy(t.perf.flops_per_token)},
@@ -137,6 +142,10 @@ json candidate_json(const Candidate& c) {
                        {"step_seconds", span_range(t.perf.step_s)},
                        {"job_seconds", {{"low", tidy(t.hours.low * 3600)}, {"high", tidy(t.hours.high * 3600)}}},
                        {"job_usd", span_range(t.job_usd)}}}};
+    if (!t.found)  // the closest miss: no speed, time or cost to report
+      for (const char* key : {"train_tokens", "flops_per_token", "tokens_per_step", "step_seconds", "tokens_per_s", "bubble_fraction",
+                              "tp_communication_s", "dp_communication_s", "pp_communication_s", "job_seconds", "job_usd", "ranges"})
+        j["training"][key] = nullptr;
   } else {
     j["training"] = nullptr;
   }
@@ -161,13 +170,14 @@ json to_json(const Advice& advice) {
                        {"shape_source", w.shape.source},
                        {"params_total", tidy(w.params_total)},
                        {"params_active", tidy(w.params_active)},
-                       {"shape", model_shape_json(w.shape)}}},
+                       {"shape", w.shape.num_layers > 0 ? model_shape_json(w.shape) : json(nullptr)}}},
                      {"precision", to_string(w.precision)},
                      {"kv_precision", w.kv_precision_given ? json(to_string(w.kv_precision)) : json("auto")},
-                     {"batch", w.batch_given ? nlohmann::json(w.batch) : nlohmann::json("auto")},
-                     {"context_tokens", w.context},
-                     {"input_tokens", w.input_tokens},
-                     {"output_tokens", w.output_tokens},
+                     {"batch", w.batch_given ? nlohmann::json(w.batch) : nlohmann::json(nullptr)},
+                     {"batch_auto", !w.batch_given},
+                     {"context_tokens", kind_module(w.kind).has_context ? json(w.context) : json(nullptr)},
+                     {"input_tokens", kind_module(w.kind).has_context ? json(w.input_tokens) : json(nullptr)},
+                     {"output_tokens", kind_module(w.kind).has_context && w.output_tokens > 0 ? json(w.output_tokens) : json(nullptr)},
                      {"requests", w.requests},
                      {"memory_utilization", w.memory_utilization}});
   if (w.generative) {
@@ -193,7 +203,7 @@ json to_json(const Advice& advice) {
   doc["findings"] = json::array();
   for (const auto& f : advice.findings) doc["findings"].push_back(finding_json(f));
   doc["candidates"] = json::array();
-  for (const auto& c : advice.candidates) doc["candidates"].push_back(candidate_json(c));
+  for (const auto& c : advice.candidates) doc["candidates"].push_back(candidate_json(advice, c));
   const auto& rec = advice.recommendation;
   if (rec.pick) {
     const auto& pick = advice.candidates[*rec.pick];
@@ -247,9 +257,7 @@ std::string tokens_per_s(double value) {
 
 } // namespace
 
-std::string item_name(WorkloadKind k) {
-  return k == WorkloadKind::diffusion ? "image" : k == WorkloadKind::video ? "clip" : k == WorkloadKind::analytics ? "query" : "request";
-}
+std::string item_name(WorkloadKind k) { return std::string(kind_module(k).item); }
 
 /// The model and workload lines for image, video and analytics workloads.
 void write_other_header(std::ostream& out, const Workload& w) {
@@ -257,6 +265,20 @@ void write_other_header(std::ostream& out, const Workload& w) {
     const auto& a = *w.analytics;
     out << wrap(fmt::format("Data     {} in GPU memory; each query runs {}; job of {} queries; memory utilization {:.0f}%",
                             format_gb(a.dataset_bytes), fmt::join(a.operations, ", "), a.queries, w.memory_utilization * 100),
+                "", "         ");
+    return;
+  }
+  if (!w.generative) {
+    // A kind described by its shape alone (embedding): the model line, then the job.
+    const auto& s = w.shape;
+    out << wrap(fmt::format("Model    {}: {} parameters; {} layers, hidden {}, {} attention heads; at most {} tokens per {}", s.name,
+                            format_params(w.params_total), s.num_layers, s.hidden_size, s.num_attention_heads, s.max_context,
+                            item_name(w.kind)),
+                "", "         ");
+    out << wrap(fmt::format("Workload {} weights, batch {} x {} tokens; job of {} {}s ({} tokens); memory utilization {:.0f}%",
+                            to_string(w.precision), w.batch_given ? std::to_string(w.batch) : "auto", w.context, w.requests,
+                            item_name(w.kind), format_params(static_cast<double>(w.requests) * static_cast<double>(w.context)),
+                            w.memory_utilization * 100),
                 "", "         ");
     return;
   }
@@ -315,19 +337,17 @@ void write_text(std::ostream& out, const Advice& advice, const TextOptions& opti
   const bool training = !advice.candidates.empty() && advice.candidates.front().training.has_value();
   out << pal.bold(fmt::format("{:<17} {:<6} {:>4} {:<11} {:<5} {:>7} {:>8} {:>6} {:>8}", "GPU", "status",
                               training ? "gpus" : "bat", "mem/GPU GB", "",
-                              training ? "ktok/s" : w.kind == WorkloadKind::llm ? "tok/s" : "s/" + item_name(w.kind), "job time",
+                              training ? "ktok/s" : std::string(kind_module(w.kind).rate_unit), "job time",
                               "$/hr", "job $"))
       << "\n";
   for (const auto& c : advice.candidates) {
     const std::string status = status_of(c);
-    const double used = c.training ? c.training->memory.total_bytes : c.memory.total_bytes;
-    const double usable = c.training ? c.training->memory.usable_bytes : c.memory.usable_bytes;
-    const bool found = !c.training || c.training->train_tokens > 0;
+    const double used = c.memory_needed_bytes();
+    const double usable = c.memory_usable_bytes();
+    const bool found = !c.training || c.training->found;
     const std::string mem = used > 0 ? fmt::format("{:.1f}/{:.1f}", used / 1e9, usable / 1e9) : "-";
     const bool priced = c.cost.priced;
-    const double rate = c.training                    ? c.training->perf.tokens_per_s.expected / 1e3
-                        : w.kind == WorkloadKind::llm ? c.performance.decode_tokens_per_s.expected
-                                                      : c.performance.seconds_per_item.expected;
+    const double rate = c.training ? c.training->perf.tokens_per_s.expected / 1e3 : kind_module(w.kind).headline(c.performance);
     const std::string name = c.count > 1 && !training ? fmt::format("{} x{}", c.gpu->id, c.count) : c.gpu->id;
     out << fmt::format("{:<17} {} {:>4} {:<11} {:<5} {:>7} {:>8} {:>6} {:>8}", name,
                        c.eligible ? pal.good(fmt::format("{:<6}", status)) : pal.bad(fmt::format("{:<6}", status)),
@@ -341,9 +361,11 @@ void write_text(std::ostream& out, const Advice& advice, const TextOptions& opti
                 "10^9 bytes, per GPU)",
                 "", " ");
   else if (w.kind != WorkloadKind::llm)
-    out << wrap(fmt::format("(bat = {} per pass{}; s/{} = seconds per {}, expected; memory in GB = 10^9 bytes, per GPU)",
+    out << wrap(fmt::format("(bat = {} per pass{}; {} = {}, expected; memory in GB = 10^9 bytes, per GPU)",
                             item_name(w.kind) + "s", w.batch_given ? "" : ", chosen per GPU as the cheapest that fits",
-                            item_name(w.kind), item_name(w.kind)),
+                            kind_module(w.kind).rate_unit,
+                            kind_module(w.kind).rate_unit.substr(0, 2) == "s/" ? "seconds per " + item_name(w.kind)
+                                                                                : "tokens per second, all GPUs"),
                 "", " ");
   else
     out << wrap(fmt::format("(bat = concurrent sequences{}; tok/s = generated tokens per second, all sequences; memory in "
@@ -394,18 +416,23 @@ void write_text(std::ostream& out, const Advice& advice, const TextOptions& opti
                                         c.batch_chosen ? " (chosen)" : ""))
         << "\n";
     out << fmt::format("  memory   {} {} + {} {} + runtime {}\n", w.kind == WorkloadKind::analytics ? "data" : "weights",
-                       format_gb(m.weights_bytes), w.kind == WorkloadKind::analytics ? "working set" : "activations/decode",
+                       format_gb(m.weights_bytes), w.kind == WorkloadKind::analytics ? "working set" : w.generative ? "activations/decode" : "activations",
                        format_gb(m.activation_bytes), format_gb(m.overhead_bytes))
         << fmt::format("           = {} of {} usable ({:.0f}% of {})\n", format_gb(m.total_bytes), format_gb(m.usable_bytes),
                        w.memory_utilization * 100, format_gb(m.allocatable_bytes));
+    if (kind_module(w.kind).has_context)
+      out << fmt::format("  speed    {} tok/s ({:.1f} {}s/s); one batch takes {}\n", tokens_per_s(p.prefill_tokens_per_s.expected),
+                         p.items_per_s.expected, item, format_duration(p.time_to_first_token_s.expected));
     out << fmt::format("  time     {} per {} (range {}-{}); job {} for {} {}s\n", format_duration(p.seconds_per_item.expected),
                        item, format_duration(p.seconds_per_item.low), format_duration(p.seconds_per_item.high),
                        format_duration(p.job_s.expected), w.requests, item == "query" ? "querie" : item);
-    const double per_unit = w.kind == WorkloadKind::diffusion ? 1000 : 1;
+    const double per_unit = kind_module(w.kind).cost_per_items;
     out << fmt::format("  cost     {}/hr = {} x {} ({}, {}, price of {})\n", format_usd(c.cost.usd_per_hour), c.count,
                        format_usd(c.cost.price.usd_per_hour), c.cost.price.provider_name, c.cost.price.tier, c.cost.price.date)
         << fmt::format("           {} for the job; {} per {}{}\n", format_usd(c.cost.job_usd.expected),
                        format_usd(c.cost.usd_per_item.expected * per_unit), per_unit > 1 ? "1,000 " : "", item + (per_unit > 1 ? "s" : ""));
+    if (c.cost.usd_per_million_tokens.expected > 0)
+      out << fmt::format("           {} per 1M tokens\n", format_usd(c.cost.usd_per_million_tokens.expected));
     if (w.kind == WorkloadKind::analytics && p.decode_bytes_per_step > 0)
       out << fmt::format("           {} per TB scanned\n",
                          format_usd(c.cost.usd_per_item.expected / (p.decode_bytes_per_step / 1e12)));

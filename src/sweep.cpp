@@ -333,7 +333,7 @@ void write_sweep_csv(std::ostream& out, const SweepResult& result) {
 json sweep_json(const SweepResult& result) {
   const auto& w = result.base;
   json doc;
-  doc["schema_version"] = k_schema_version;
+  doc["schema_version"] = 1; // the sweep document keeps its own version (docs/json.md)
   doc["tool"] = {{"name", "gpuadvise"}, {"version", k_version}, {"catalog_date", result.catalog_date}};
   doc["workload"] = {{"model", w.shape.id},
                      {"model_input", w.model_text},

@@ -5,6 +5,9 @@
 #include <gpuadvise/model.hpp>
 #include <gpuadvise/units.hpp>
 #include <gpuadvise/workload.hpp>
+#include <gpuadvise/evaluation.hpp>
+
+#include <tuple>
 
 #include <fmt/format.h>
 
@@ -55,7 +58,8 @@ double lookup_params(const Workload& w) { return w.shape.tie_word_embeddings ? 0
 
 double dense_matmul_params(const Workload& w) { return std::max(0.0, w.params_active - lookup_params(w)); }
 
-Workload build_workload(const WorkloadRequest& request, const ModelCatalog& models) {
+Workload build_llm_workload(const WorkloadRequest& request, const ModelCatalog& models) {
+  reject_unused_options(request, "llm", {"--model", "--precision", "--batch", "--context", "--requests"});
   Workload w;
   w.model_text = request.model_config ? *request.model_config : request.model;
   const std::string model = request.model;
@@ -166,6 +170,38 @@ Workload build_workload(const WorkloadRequest& request, const ModelCatalog& mode
                                  "{:.0e} bytes (1 EB): lower --batch or --context",
                                  static_cast<std::int64_t>(batch), w.context, kv_bytes, k_max_kv_cache_bytes));
   return w;
+}
+
+Workload build_workload(const WorkloadRequest& request, const ModelCatalog& models) {
+  const WorkloadKind kind = request.kind.empty() ? WorkloadKind::llm : parse_kind_name(request.kind);
+  return kind_module(kind).build(request, models);
+}
+
+void reject_unused_options(const WorkloadRequest& r, std::string_view kind, const std::vector<std::string_view>& used) {
+  // Every kind-specific option with the kinds that read it; an option given to another kind is an error.
+  const std::vector<std::tuple<std::string_view, bool, std::string_view>> options = {
+      {"--model-config", r.model_config.has_value(), "llm"},
+      {"--kv-precision", r.kv_precision.has_value(), "llm"},
+      {"--input-tokens", r.input_tokens.has_value(), "llm"},
+      {"--tokens", r.tokens.has_value(), "llm"},
+      {"--runtime", r.runtime.has_value(), "llm"},
+      {"--resolution", r.resolution.has_value(), "diffusion, video"},
+      {"--frames", r.frames.has_value(), "video"},
+      {"--steps", r.steps.has_value(), "diffusion, video"},
+      {"--no-guidance", r.no_guidance, "diffusion, video"},
+      {"--addon", !r.addons.empty(), "diffusion"},
+      {"--dataset-size", r.dataset_size.has_value(), "analytics"},
+      {"--rows", r.rows.has_value(), "analytics"},
+      {"--bytes-per-row", r.bytes_per_row.has_value(), "analytics"},
+      {"--ops", !r.operations.empty(), "analytics"},
+      {"--context", r.context.has_value(), "llm, embedding"},
+      {"--precision", r.precision.has_value(), "llm, diffusion, video, embedding"},
+  };
+  for (const auto& [flag, given, kinds] : options) {
+    if (!given || kinds.find(kind) != std::string_view::npos) continue;
+    if (std::find(used.begin(), used.end(), flag) != used.end()) continue;
+    throw InputError(fmt::format("{} does not apply to --workload {}: it applies to --workload {}", flag, kind, kinds));
+  }
 }
 
 } // namespace gpuadvise

@@ -63,7 +63,7 @@ bool has_finding(const json& candidate, const std::string& id) {
 TEST_CASE("JSON report: top level and workload", "[json]") {
   const Run run("13B", "fp8");
   const json& d = run.doc;
-  CHECK(d.at("schema_version") == 1);
+  CHECK(d.at("schema_version") == 2); // schema 2 (issue 12): one memory object, null for what does not apply
   CHECK(d.at("schema_version") == k_schema_version);
   CHECK(d.at("tool").at("name") == "gpuadvise");
   CHECK(d.at("tool").at("version") == k_version);
@@ -73,7 +73,8 @@ TEST_CASE("JSON report: top level and workload", "[json]") {
   CHECK(w.at("model").at("input") == "13B");
   CHECK(w.at("model").at("origin") == "bare_size");
   CHECK(w.at("model").at("params_total").get<double>() == Approx(13e9));
-  CHECK(w.at("batch") == "auto"); // no --batch: each candidate picks its cheapest batch that fits
+  CHECK(w.at("batch").is_null()); // no --batch: each candidate picks its cheapest batch that fits (schema 2: null, not "auto")
+  CHECK(w.at("batch_auto") == true);
   for (const auto& c : d.at("candidates")) {
     CHECK(c.at("batch").get<long long>() >= 1);
     CHECK(c.at("batch_chosen") == true);

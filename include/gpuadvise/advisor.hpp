@@ -25,6 +25,8 @@ struct Finding {
 
 /// A training plan's result on one GPU kind.
 struct TrainingCandidate {
+  TrainingSetup setup;
+  bool found = true;   ///< a plan fits; false: `plan` and `memory` are the closest miss (least memory per GPU tried)
   ParallelPlan plan;
   TrainingMemory memory;
   TrainingPerf perf;
@@ -51,6 +53,11 @@ struct Candidate {
 
   /// "4 x L40, TP=4 over PCIe"-style description of the GPUs and how the model is split.
   std::string plan_text() const;
+  /// True only when the plan evaluated fits in memory (training: a valid plan was found and fits).
+  bool fits() const { return training ? training->found && training->memory.fits() : memory.fits(); }
+  /// Memory per GPU needed and usable: the plan's, or for a training candidate without a plan the closest miss.
+  double memory_needed_bytes() const { return training ? training->memory.total_bytes : memory.total_bytes; }
+  double memory_usable_bytes() const { return training ? training->memory.usable_bytes : memory.usable_bytes; }
   /// Job cost used for ranking (training or inference); +inf without a price.
   double job_usd() const;
   /// Job time in seconds (training or inference).

@@ -15,6 +15,8 @@ std::string_view embedded_assumptions_json();
 std::string embedded_catalog_date();
 /// data/generative.json as it was at build time.
 std::string_view embedded_generative_json();
+/// data/embedding.json as it was at build time.
+std::string_view embedded_embedding_json();
 /// data/validation.json as it was at build time.
 std::string_view embedded_validation_json();
 

@@ -23,4 +23,10 @@ public:
   using Error::Error;
 };
 
+/// A broken internal invariant: a bug in gpuadvise, not bad input (exit 3 at the CLI).
+class InternalError : public std::logic_error {
+public:
+  using std::logic_error::logic_error;
+};
+
 } // namespace gpuadvise

@@ -88,6 +88,7 @@ struct PerfEstimate {
   double communication_s_per_step = 0; ///< tensor-parallel all-reduce time per decode step
   Span seconds_per_item;               ///< image, video and analytics workloads: per image, clip or query
   Span items_per_s;
+  double job_tokens = 0;               ///< tokens the job's cost is counted per (LLM: generated; embedding: embedded)
 };
 
 /// Prefill, decode and job time on `count` GPUs (roofline with achievable fractions; see docs).
@@ -100,7 +101,7 @@ struct CostEstimate {
   Price price;                  ///< the per-GPU price used
   double usd_per_hour = 0;      ///< price x count
   Span job_usd;
-  Span usd_per_million_tokens;  ///< per million generated (output) tokens (LLM workloads)
+  Span usd_per_million_tokens;  ///< per million tokens of PerfEstimate::job_tokens (generated or embedded)
   Span usd_per_item;            ///< per image, clip or query (other workloads)
 };
 

@@ -1,6 +1,7 @@
 #pragma once
 /// `--explain`: every estimate of one candidate as its formula, the numbers put in, and their sources.
 #include <gpuadvise/advisor.hpp>
+#include <gpuadvise/evaluation.hpp>
 
 #include <nlohmann/json.hpp>
 
@@ -10,18 +11,11 @@
 
 namespace gpuadvise {
 
-/// One line of the explanation.
-struct ExplainTerm {
-  std::string name;                  ///< e.g. "kv_cache_bytes"
-  std::string formula;               ///< symbolic, e.g. "2 x layers x KV heads x head dim x bytes x tokens x sequences"
-  std::string substituted;           ///< the same with the numbers put in
-  double value = 0;
-  std::string unit;                  ///< "bytes", "s", "tokens/s", "USD", ...
-  std::vector<std::string> sources;  ///< where each constant comes from
-};
+/// One line of the explanation: a part of the candidate's evaluation.
+using ExplainTerm = Part;
 
-/// The terms behind a candidate's memory, speed and cost (inference candidates; training candidates
-/// get their memory and step terms). Values equal the estimator's (a test checks it).
+/// The parts behind a candidate's memory, speed and cost, from its kind's module (training candidates:
+/// the plan's). Values are the estimator's own numbers (a test checks it for every kind).
 std::vector<ExplainTerm> explain(const Workload& w, const Candidate& c, const Assumptions& a);
 
 void write_explain_text(std::ostream& out, const Candidate& c, const std::vector<ExplainTerm>& terms);

@@ -11,8 +11,10 @@
 namespace gpuadvise {
 
 /// What kind of work a Workload describes.
-enum class WorkloadKind { llm, diffusion, video, analytics };
+enum class WorkloadKind { llm, diffusion, video, analytics, embedding };
+/// The kind's name in its module (src/workloads/registry.cpp).
 std::string_view to_string(WorkloadKind k);
+/// Parses a --workload value (also "image" for diffusion, "dataframe" for analytics). Throws InputError.
 WorkloadKind parse_workload_kind(std::string_view text);
 
 /// One loaded part of a generation pipeline.

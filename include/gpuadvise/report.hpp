@@ -13,7 +13,7 @@ namespace gpuadvise {
 #define GPUADVISE_VERSION "0.0.0-dev"
 #endif
 inline constexpr const char* k_version = GPUADVISE_VERSION; ///< from CMake's project(VERSION)
-inline constexpr int k_schema_version = 1;
+inline constexpr int k_schema_version = 2;
 
 /// The advice as the documented JSON document (schema_version 1).
 nlohmann::json to_json(const Advice& advice);

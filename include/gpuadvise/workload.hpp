@@ -5,11 +5,14 @@
 #include <gpuadvise/precision.hpp>
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
 namespace gpuadvise {
+
+struct KindSpec;
 
 /// How the model was named by the user, for the report.
 enum class ModelOrigin { bare_size, preset, config_file };
@@ -19,6 +22,7 @@ struct Workload {
   WorkloadKind kind = WorkloadKind::llm;
   std::optional<GenerativeSpec> generative;  ///< diffusion and video workloads
   std::optional<AnalyticsSpec> analytics;    ///< analytics workloads
+  std::shared_ptr<const KindSpec> spec;      ///< what a newer kind module attaches (embedding: the encoder preset)
   ModelShape shape;                  ///< the architecture used for KV cache and FLOPs
   ModelOrigin origin = ModelOrigin::bare_size;
   std::string model_text;            ///< what the user typed
@@ -72,9 +76,22 @@ struct WorkloadRequest {
   std::optional<std::string> tokens;      ///< total generated tokens; sets requests = ceil(tokens / output)
   double memory_utilization = 0.90;
   std::optional<std::string> runtime;     ///< vllm, trtllm, llamacpp, transformers
+  std::string kind;                       ///< --workload: llm (default), diffusion, video, analytics, embedding
+  std::optional<std::string> resolution, frames, steps;          ///< image/video generation
+  bool no_guidance = false;                                      ///< image/video generation
+  std::vector<std::string> addons;                               ///< image generation
+  std::optional<std::string> dataset_size, rows, bytes_per_row;  ///< analytics
+  std::vector<std::string> operations;                           ///< analytics
 };
 
-/// Validates and normalises a request; bare sizes take the nearest reference shape. Throws InputError.
+/// Throws InputError naming the first option of `request` that `kind` does not use, and the kind(s) it
+/// applies to. `used` lists the option names (as flags) the kind reads.
+void reject_unused_options(const WorkloadRequest& request, std::string_view kind, const std::vector<std::string_view>& used);
+
+/// Validates and normalises a request of any kind through its kind module (src/workloads/registry.cpp).
+/// Throws InputError.
 Workload build_workload(const WorkloadRequest& request, const ModelCatalog& models);
+/// The LLM kind's builder: bare sizes take the nearest reference shape. Throws InputError.
+Workload build_llm_workload(const WorkloadRequest& request, const ModelCatalog& models);
 
 } // namespace gpuadvise
