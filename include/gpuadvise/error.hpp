@@ -23,4 +23,10 @@ public:
   using Error::Error;
 };
 
+/// A broken invariant, a bug in gpuadvise rather than in the input (exit code 3 at the CLI; not an Error).
+class InternalError : public std::logic_error {
+public:
+  using std::logic_error::logic_error;
+};
+
 } // namespace gpuadvise
