@@ -67,12 +67,12 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", std::string("gpuadvise ") + gpuadvise::k_version + " (GPU catalog " +
                                         gpuadvise::embedded_catalog_date() + ")");
   app.require_subcommand(0, 1);
-  app.footer(k_footer);
   std::vector<std::pair<const CLI::App*, std::shared_ptr<void>>> commands;
   for (const Command& c : k_commands) {
     CLI::App* target = c.name.empty() ? &app : app.add_subcommand(std::string(c.name), std::string(c.description));
     commands.emplace_back(target, c.setup(*target));
   }
+  app.footer(k_footer); // after the subcommands: they would inherit it
   try {
     app.parse(argc, argv);
   } catch (const CLI::Success& e) {
