@@ -1,4 +1,5 @@
 #include <gpuadvise/check.hpp>
+#include <gpuadvise/evaluation.hpp>
 #include <gpuadvise/error.hpp>
 #include <gpuadvise/estimate.hpp>
 #include <gpuadvise/files.hpp>
@@ -78,7 +79,7 @@ struct Spec {
 
 const std::set<std::string> k_deployment_keys = {
     "name", "gpu", "count", "model", "model_config", "precision", "kv_precision", "batch", "max_concurrent_sequences",
-    "context", "input_tokens", "output_tokens", "requests", "task", "runtime", "provider", "memory_utilization", "budget"};
+    "context", "input_tokens", "output_tokens", "requests", "task", "runtime", "provider", "memory_utilization", "budget", "workload"};
 const std::set<std::string> k_budget_keys = {"max_usd_per_hour", "max_usd_per_job", "max_hours", "min_tokens_per_s",
                                              "min_headroom"};
 
@@ -118,6 +119,7 @@ Spec read_deployment(const YAML::Node& node, const std::string& file, std::size_
     const auto base = std::filesystem::path(file).parent_path();
     spec.request.model_config = (base / *config).string();
   }
+  if (const auto v = text("workload")) spec.request.kind = *v;
   if (const auto v = text("precision")) spec.request.precision = *v;
   if (const auto v = text("kv_precision")) spec.request.kv_precision = *v;
   if (const auto v = text("batch")) spec.request.batch = *v;
@@ -322,7 +324,7 @@ DeploymentResult evaluate_spec(const Spec& spec, const std::string& file, const 
   r.kv_budget_bytes = c.memory.usable_bytes - c.memory.weights_bytes - c.memory.activation_bytes - c.memory.overhead_bytes;
   const double kv_per_sequence = c.memory.kv_cache_bytes / static_cast<double>(w.batch);
   r.max_sequences_at_context = kv_per_sequence > 0 ? std::max(0.0, std::floor(r.kv_budget_bytes / kv_per_sequence)) : 0;
-  r.decode_tokens_per_s = c.performance.decode_tokens_per_s.expected;
+  r.decode_tokens_per_s = kind_module(w.kind).headline(c.performance);
   r.usd_per_hour = c.cost.usd_per_hour;
   r.job_usd = c.cost.job_usd.expected;
   r.job_hours = c.performance.job_s.expected / 3600;

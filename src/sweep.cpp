@@ -3,6 +3,7 @@
 #include <gpuadvise/estimate.hpp>
 #include <gpuadvise/report.hpp>
 #include <gpuadvise/sweep.hpp>
+#include <gpuadvise/evaluation.hpp>
 #include <gpuadvise/units.hpp>
 
 #include <fmt/format.h>
@@ -199,6 +200,15 @@ SweepResult run_sweep(const Workload& base, const GpuCatalog& catalog, const std
   if (g.contexts.front() < 2 || static_cast<double>(g.contexts.back()) > k_max_tokens_per_sequence)
     throw InputError(fmt::format("invalid context {} in the sweep: must hold a prompt and an output token (2 to {:.0f})",
                                  g.contexts.front() < 2 ? g.contexts.front() : g.contexts.back(), k_max_tokens_per_sequence));
+  if (!kind_module(base.kind).has_context)
+    throw InputError(fmt::format("sweep needs a workload with a token context; --workload {} has none", to_string(base.kind)));
+  // Kinds other than LLMs cannot run past the model's position table (an encoder has no longer context).
+  if (base.kind != WorkloadKind::llm && base.shape.max_context > 0 && g.contexts.back() > base.shape.max_context)
+    throw InputError(fmt::format("invalid context {} in the sweep: {} reads at most {} tokens per sequence", g.contexts.back(),
+                                 base.shape.name, base.shape.max_context));
+  const double context_limit = base.kind != WorkloadKind::llm && base.shape.max_context > 0
+                                   ? static_cast<double>(base.shape.max_context)
+                                   : k_max_tokens_per_sequence;
   const std::size_t total = list.size() * g.precisions.size() * g.batches.size() * g.contexts.size();
   if (total > k_max_sweep_points)
     throw InputError(fmt::format("the sweep has {} points ({} GPUs x {} precisions x {} batches x {} contexts), more "
@@ -232,7 +242,7 @@ SweepResult run_sweep(const Workload& base, const GpuCatalog& catalog, const std
           p.priced = c.cost.priced;
           p.memory_total_bytes = c.memory.total_bytes;
           p.memory_usable_bytes = c.memory.usable_bytes;
-          p.decode_tokens_per_s = c.performance.decode_tokens_per_s.expected;
+          p.decode_tokens_per_s = kind_module(w.kind).headline(c.performance); // LLM: generated; embedding: embedded
           p.decode_tokens_per_s_per_sequence = c.performance.decode_tokens_per_s_per_sequence.expected;
           if (p.priced) {
             p.usd_per_hour = c.cost.usd_per_hour;
@@ -258,7 +268,7 @@ SweepResult run_sweep(const Workload& base, const GpuCatalog& catalog, const std
         s.memory_usable_bytes = m.usable_bytes;
         return m.fits();
       };
-      s.largest_context = largest_fitting(static_cast<std::int64_t>(k_max_tokens_per_sequence),
+      s.largest_context = largest_fitting(static_cast<std::int64_t>(context_limit),
                                           [&](std::int64_t c) { return fits_at(s.batch, c); }, s.context_at_limit);
       s.largest_batch = largest_fitting(k_max_sweep_batch, [&](std::int64_t b) { return fits_at(b, s.context); },
                                         s.batch_at_limit);

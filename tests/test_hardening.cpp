@@ -21,7 +21,9 @@
 #include <functional>
 #include <random>
 #include <sstream>
+#include <stdexcept>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 using namespace gpuadvise;
@@ -439,4 +441,9 @@ TEST_CASE("hardening: 'gpu:' without a value in a deployment file is a missing f
   const std::string text = "deployments:\n  - name: big-chat\n    gpu:\n    model: llama-3-8b\n";
   require_error<InputError>([&] { check_text(text, "g.yaml", gpus(), models(), assumptions(), {}); },
                             {"g.yaml:2", "deployment 'big-chat': missing field 'gpu'"});
+}
+
+TEST_CASE("errors: InternalError is a bug (exit 3), never a user-facing gpuadvise::Error (exit 2)", "[hardening]") {
+  STATIC_REQUIRE(std::is_base_of_v<std::logic_error, gpuadvise::InternalError>);
+  STATIC_REQUIRE_FALSE(std::is_base_of_v<gpuadvise::Error, gpuadvise::InternalError>);
 }

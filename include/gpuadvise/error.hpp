@@ -23,7 +23,7 @@ public:
   using Error::Error;
 };
 
-/// A broken internal invariant: a bug in gpuadvise, not bad input (exit 3 at the CLI).
+/// A broken invariant, a bug in gpuadvise rather than in the input (exit code 3 at the CLI; not an Error).
 class InternalError : public std::logic_error {
 public:
   using std::logic_error::logic_error;

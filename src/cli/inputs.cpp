@@ -1,0 +1,52 @@
+// Loading catalogs, prices, model presets and calibration: one function for every command.
+#include "cli/inputs.hpp"
+
+#include <gpuadvise/error.hpp>
+#include <gpuadvise/files.hpp>
+
+#include <fmt/format.h>
+
+#include <cstdlib>
+
+namespace gpuadvise::cli {
+
+namespace {
+
+/// Applies `--price GPU=USD` overrides.
+void apply_prices(GpuCatalog& catalog, const std::vector<std::string>& prices) {
+  for (const auto& text : prices) {
+    const auto eq = text.find('=');
+    if (eq == std::string::npos)
+      throw InputError(fmt::format("invalid --price '{}': expected GPU=USD, e.g. l40=0.90", text));
+    const std::string value = text.substr(eq + 1);
+    char* end = nullptr;
+    const double usd = std::strtod(value.c_str(), &end);
+    if (value.empty() || *end != '\0' || !(usd > 0) || usd > 10000)
+      throw InputError(fmt::format("invalid --price '{}': '{}' is not a price in USD per GPU-hour", text, value));
+    catalog.override_price(text.substr(0, eq), usd);
+  }
+}
+
+} // namespace
+
+void add_input_options(CLI::App& app, InputOptions& o, InputKinds what) {
+  if (what.catalog)
+    app.add_option("--catalog", o.catalogs, "Extra GPU catalog JSON merged over the built-in one (repeatable)");
+  if (what.price) app.add_option("--price", o.prices, "Override a price for this run: GPU=USD per GPU-hour (repeatable)");
+  if (what.models_catalog) app.add_option("--models-catalog", o.models_catalogs, "Extra model catalog JSON (repeatable)");
+  if (what.calibration)
+    app.add_option("--calibration", o.calibration, "JSON with measured efficiency fractions replacing the defaults");
+}
+
+Inputs load_inputs(const InputOptions& o) {
+  auto catalog = GpuCatalog::embedded();
+  for (const auto& path : o.catalogs) catalog.merge_json(read_text_file(path, "catalog"), path);
+  apply_prices(catalog, o.prices);
+  auto models = ModelCatalog::embedded();
+  for (const auto& path : o.models_catalogs) models.merge_json(read_text_file(path, "models catalog"), path);
+  auto assumptions = Assumptions::embedded();
+  if (!o.calibration.empty()) assumptions.merge_json(read_text_file(o.calibration, "calibration file"), o.calibration);
+  return Inputs{std::move(catalog), std::move(models), std::move(assumptions)};
+}
+
+} // namespace gpuadvise::cli

@@ -1,0 +1,33 @@
+// `gpuadvise validate`: the estimator against published measurements.
+#include "cli/commands.hpp"
+
+#include <gpuadvise/embedded.hpp>
+#include <gpuadvise/files.hpp>
+#include <gpuadvise/validation.hpp>
+
+namespace gpuadvise::cli {
+
+void setup_validate(CLI::App& app, ValidateCli& o) {
+  app.add_option("--data", o.data, "Measurements file (default: data/validation.json as built in)");
+  // No --price: validation compares speeds, not costs.
+  add_input_options(app, o.inputs, {.catalog = true, .models_catalog = true, .calibration = true});
+  add_format_options(app, o.format, {"text", "json"}, "text | json", "Print rows and summary as JSON");
+  app.footer("Example: gpuadvise validate --json | jq '.summary'");
+}
+
+int run_validate(const ValidateCli& o, std::ostream& out) {
+  const std::string format = chosen_format(o.format, "text");
+  const Inputs inputs = load_inputs(o.inputs);
+  const auto& [catalog, models, assumptions] = inputs;
+  auto results = o.data.empty()
+                     ? run_validation(embedded_validation_json(), "data/validation.json (embedded)", catalog, models, assumptions)
+                     : run_validation(read_text_file(o.data, "measurements file"), o.data, catalog, models, assumptions);
+  if (o.data.empty())
+    for (auto& r : run_validation(embedded_generative_json(), "data/generative.json (embedded)", catalog, models, assumptions))
+      results.push_back(std::move(r));
+  if (format == "json") out << validation_json(results).dump(2) << "\n";
+  else write_validation_text(out, results);
+  return 0;
+}
+
+} // namespace gpuadvise::cli
