@@ -36,6 +36,19 @@ std::string precision_message(const Gpu& gpu, const Workload& w, const Precision
                      to_string(p.requested), architecture_name(gpu.architecture), need, to_string(p.effective), same, fp16);
 }
 
+/// Tensor-parallel sizes near `count` that split the heads evenly (the nearest smaller and larger).
+std::vector<Remedy> tp_remedies(const ModelShape& s, int count) {
+  std::vector<Remedy> out;
+  auto valid = [&](int n) {
+    return s.num_attention_heads % n == 0 && (s.num_kv_heads % n == 0 || n % std::max(1, s.num_kv_heads) == 0);
+  };
+  for (int n = count - 1; n >= 1; --n)
+    if (valid(n)) { out.push_back({Setting::count, std::to_string(n)}); break; }
+  for (int n = count + 1; n <= 4 * count && n <= 4096; ++n)
+    if (valid(n)) { out.push_back({Setting::count, std::to_string(n)}); break; }
+  return out;
+}
+
 /// Turns a candidate's numbers into findings and decides whether it may be recommended.
 void apply_rules(const Workload& w, Candidate& c, const Assumptions& a) {
   const Gpu& gpu = *c.gpu;
@@ -43,22 +56,24 @@ void apply_rules(const Workload& w, Candidate& c, const Assumptions& a) {
   if (!c.precision.native) {
     c.eligible = false;
     c.findings.push_back({"precision-not-native", Severity::error, precision_message(gpu, w, c.precision, a),
-                          fmt::format("use --precision {} on this GPU, or pick an {} GPU", to_string(c.precision.effective),
-                                      c.precision.requested == Precision::fp8 ? "Ada/Hopper" : "Ampere or newer")});
+                          fmt::format("run {} on this GPU, or pick an {} GPU", to_string(c.precision.effective),
+                                      c.precision.requested == Precision::fp8 ? "Ada/Hopper" : "Ampere or newer"),
+                          {{Setting::precision, std::string(to_string(c.precision.effective))}}});
   }
   if (!c.precision.kv_native)
     c.findings.push_back({"kv-precision-not-native", Severity::warning,
                           fmt::format("an {0} KV cache is stored as {0} on {1} GPUs, but without {0} tensor cores the "
                                       "attention kernels convert it in software (slower than on Ada/Hopper)",
                                       to_string(c.precision.kv_requested), architecture_name(gpu.architecture)),
-                          "use --kv-precision fp16 for speed, or keep fp8 for capacity"});
+                          "a 16-bit KV cache for speed, or keep fp8 for capacity",
+                          {{Setting::kv_precision, "fp16"}}});
   if (c.count > 1 && w.kind == WorkloadKind::llm && !w.shape.mla &&
       (w.shape.num_attention_heads % c.count != 0 || (w.shape.num_kv_heads % c.count != 0 && c.count % w.shape.num_kv_heads != 0))) {
     c.eligible = false;
     c.findings.push_back({"tensor-parallel-invalid", Severity::error,
                           fmt::format("tensor parallel over {} GPUs needs {} attention heads and {} KV heads to split evenly",
                                       c.count, w.shape.num_attention_heads, w.shape.num_kv_heads),
-                          "use a GPU count that divides the attention heads (e.g. 2, 4 or 8)"});
+                          "use a GPU count that divides the attention heads (e.g. 2, 4 or 8)", tp_remedies(w.shape, c.count)});
   }
   const auto& m = c.memory;
   if (!m.fits()) {
@@ -68,19 +83,21 @@ void apply_rules(const Workload& w, Candidate& c, const Assumptions& a) {
     int enough = 0;
     for (int n = c.count * 2; n <= 64 && enough == 0; n *= 2)
       if (estimate_memory(w, c.precision, gpu, n, a).fits()) enough = n;
-    const std::string more = enough > 0 ? fmt::format("--count {} fits", enough) : "even 64 GPUs do not fit";
+    const std::string more = enough > 0 ? fmt::format("{} GPUs fit", enough) : "even 64 GPUs do not fit";
+    std::vector<Remedy> remedies;
+    if (enough > 0) remedies.push_back({Setting::count, std::to_string(enough)});
     std::string hint = m.weights_bytes + m.overhead_bytes > m.usable_bytes
                            ? fmt::format("the weights alone ({}) exceed the usable memory: {}, or use a smaller weight "
                                          "format",
                                          format_gb(m.weights_bytes), more)
-                           : fmt::format("the KV cache is {:.0f}% of the need: lower --batch or --context, use "
-                                         "--kv-precision fp8, or {}",
+                           : fmt::format("the KV cache is {:.0f}% of the need: lower the batch or the context, use "
+                                         "an fp8 KV cache, or {}",
                                          kv_share * 100, more);
     c.findings.push_back({"memory-does-not-fit", Severity::error,
                           fmt::format("needs {} per GPU but {} is usable ({:.0f}% of {} allocatable)",
                                       format_gb(m.total_bytes), format_gb(m.usable_bytes), w.memory_utilization * 100,
                                       format_gb(m.allocatable_bytes)),
-                          hint});
+                          hint, remedies});
   } else if (m.usable_bytes - m.total_bytes < 0.05 * m.usable_bytes) {
     c.findings.push_back({"memory-low-headroom", Severity::warning,
                           fmt::format("fits with only {} to spare per GPU; a longer prompt or a bigger batch will not fit",
@@ -91,7 +108,7 @@ void apply_rules(const Workload& w, Candidate& c, const Assumptions& a) {
     c.eligible = false;
     c.findings.push_back({"price-missing", Severity::error,
                           fmt::format("no on-demand price for {} in the catalog", gpu.name),
-                          "add one with --catalog (a \"prices\" entry) or pick another --provider"});
+                          "add a price (a catalog \"prices\" entry or a price override) or pick another provider"});
   }
   if (c.count > 1 && c.eligible)
     c.findings.push_back({"tensor-parallel-assumed", Severity::info,
@@ -109,7 +126,7 @@ std::vector<Finding> workload_findings(const Workload& w) {
                    fmt::format("a bare size has no architecture: assumed the shape of {} ({} layers, hidden {}, {} attention "
                                "heads, {} KV heads, head dim {}), which sets the KV cache and attention cost",
                                s.name, s.num_layers, s.hidden_size, s.num_attention_heads, s.num_kv_heads, s.head_dim),
-                   fmt::format("name the model (e.g. --model {}) for its real shape", s.id)});
+                   "name the model for its real shape", {{Setting::model, s.id}}});
   }
   if (w.origin == ModelOrigin::config_file) {
     out.push_back({"model-config-read", Severity::info,
@@ -128,9 +145,10 @@ std::vector<Finding> workload_findings(const Workload& w) {
   }
   if (w.origin != ModelOrigin::bare_size && w.shape.max_context > 0 && w.context > w.shape.max_context)
     out.push_back({"context-exceeds-model", Severity::warning,
-                   fmt::format("--context {} is longer than {}'s maximum of {} tokens", w.context, w.shape.name,
+                   fmt::format("a context of {} tokens is longer than {}'s maximum of {} tokens", w.context, w.shape.name,
                                w.shape.max_context),
-                   fmt::format("use --context {} or less", w.shape.max_context)});
+                   fmt::format("a context of {} tokens or less", w.shape.max_context),
+                   {{Setting::context, std::to_string(w.shape.max_context)}}});
   return out;
 }
 
@@ -154,6 +172,21 @@ std::string reason_for(const Workload& w, const Candidate& pick, const Candidate
 }
 
 } // namespace
+
+std::string_view to_string(Setting s) {
+  switch (s) {
+  case Setting::model: return "model";
+  case Setting::precision: return "precision";
+  case Setting::kv_precision: return "kv_precision";
+  case Setting::count: return "count";
+  case Setting::context: return "context";
+  case Setting::batch: return "batch";
+  case Setting::task: return "task";
+  case Setting::zero_stage: return "zero_stage";
+  case Setting::recompute: return "recompute";
+  }
+  return "?";
+}
 
 std::string_view to_string(Severity s) {
   switch (s) {
@@ -238,14 +271,14 @@ bool apply_limits(Candidate& c, const AdviseOptions& o) {
   if (o.max_hours && hours > *o.max_hours) {
     ok = false;
     c.findings.push_back({"limit-max-hours", Severity::error,
-                          fmt::format("the job takes {} on {}, over --max-hours {:.2f}", format_duration(c.job_seconds()),
+                          fmt::format("the job takes {} on {}, over the limit of {:.2f} h", format_duration(c.job_seconds()),
                                       c.plan_text(), *o.max_hours),
-                          "allow more GPUs (leave --count unset) or a faster GPU"});
+                          "allow more GPUs (let the advisor choose the count) or a faster GPU"});
   }
   if (o.budget_usd && c.job_usd() > *o.budget_usd) {
     ok = false;
     c.findings.push_back({"limit-budget", Severity::error,
-                          fmt::format("the job costs {} on {}, over --budget {}", format_usd(c.job_usd()), c.plan_text(),
+                          fmt::format("the job costs {} on {}, over the budget of {}", format_usd(c.job_usd()), c.plan_text(),
                                       format_usd(*o.budget_usd)),
                           "a cheaper GPU or provider, or a smaller job"});
   }
@@ -328,7 +361,9 @@ Candidate evaluate_training(const Workload& w, const Gpu& gpu, const Assumptions
     c.findings.push_back({"memory-does-not-fit", Severity::error,
                           (count > 0 ? fmt::format("no valid {} plan fits {} x {}", to_string(setup.task), count, gpu.id)
                                      : fmt::format("no plan of up to {} x {} fits", o.max_gpus, gpu.id)) + need,
-                          "try --task lora or qlora, --zero 3, --recompute full, or a smaller --micro-batch/--context"});
+                          "train adapters (LoRA or QLoRA), shard with ZeRO-3, recompute activations, or shorten the "
+                          "micro-batch or the sequence",
+                          {{Setting::task, "lora"}, {Setting::zero_stage, "3"}, {Setting::recompute, "full"}}});
     return c;
   }
   c.count = best->plan.gpus();
@@ -355,12 +390,12 @@ Candidate evaluate_training(const Workload& w, const Gpu& gpu, const Assumptions
     c.eligible = false;
     c.findings.push_back({"precision-not-native", Severity::error,
                           fmt::format("{} training is not native on {}", to_string(w.precision), gpu.name),
-                          "use --precision fp16"});
+                          "train in fp16 on this GPU", {{Setting::precision, "fp16"}}});
   }
   if (!price) {
     c.eligible = false;
     c.findings.push_back({"price-missing", Severity::error, fmt::format("no on-demand price for {} in the catalog", gpu.name),
-                          "add one with --catalog or --price"});
+                          "add a price (a catalog \"prices\" entry or a price override)"});
   }
   if (t.memory.offloaded_bytes > 0)
     c.findings.push_back({"optimizer-offloaded", Severity::info,

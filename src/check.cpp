@@ -1,4 +1,5 @@
 #include <gpuadvise/check.hpp>
+#include <gpuadvise/report.hpp>
 #include <gpuadvise/evaluation.hpp>
 #include <gpuadvise/error.hpp>
 #include <gpuadvise/estimate.hpp>
@@ -252,6 +253,23 @@ Spec read_vllm(const YAML::Node& root, const std::string& file, const CheckOptio
   return spec;
 }
 
+/// A remedy as the key of the file being checked: a deployment's `precision: int8`, a vLLM config's
+/// `tensor-parallel-size: 4`.
+std::string remedy_as_key(const Remedy& r, bool vllm) {
+  switch (r.setting) {
+  case Setting::model: return "model: " + r.to;
+  case Setting::precision: return (vllm ? "quantization: " : "precision: ") + r.to;
+  case Setting::kv_precision: return vllm ? "kv-cache-dtype: " + (r.to == "fp8" ? r.to : std::string("auto")) : "kv_precision: " + r.to;
+  case Setting::count: return (vllm ? "tensor-parallel-size: " : "count: ") + r.to;
+  case Setting::context: return (vllm ? "max-model-len: " : "context: ") + r.to;
+  case Setting::batch: return (vllm ? "max-num-seqs: " : "batch: ") + r.to;
+  case Setting::task: return "task: " + r.to;
+  case Setting::zero_stage: return "ZeRO stage " + r.to;
+  case Setting::recompute: return r.to + " activation recomputation";
+  }
+  throw InternalError("a remedy without a key");
+}
+
 /// The largest context (tokens) whose KV cache for `batch` sequences fits, by bisection; 0 if none.
 std::int64_t largest_fitting_context(Workload w, const PrecisionDecision& p, const Gpu& gpu, int count,
                                      const Assumptions& a) {
@@ -350,7 +368,9 @@ DeploymentResult evaluate_spec(const Spec& spec, const std::string& file, const 
           hint);
       continue;
     }
-    add(f.id, f.severity, f.message, hint);
+    add(f.id, f.severity, f.message, f.id == "memory-does-not-fit" ? hint : hint_with_remedies(f, [&](const Remedy& remedy) {
+          return remedy_as_key(remedy, spec.kind == "vllm");
+        }));
   }
   if (spec.kind == "vllm" && c.memory.fits() && r.max_sequences_at_context < spec.max_num_seqs)
     add("vllm-concurrency-limited", Severity::info,

@@ -26,6 +26,10 @@ json span_range(const Span& s) { return {{"low", tidy(s.low)}, {"high", tidy(s.h
 json finding_json(const Finding& f) {
   json j = {{"id", f.id}, {"severity", to_string(f.severity)}, {"message", f.message}};
   if (!f.hint.empty()) j["hint"] = f.hint;
+  if (!f.remedies.empty()) {
+    j["remedies"] = json::array();
+    for (const auto& r : f.remedies) j["remedies"].push_back({{"change", to_string(r.setting)}, {"to", r.to}});
+  }
   return j;
 }
 
@@ -257,6 +261,14 @@ std::string tokens_per_s(double value) {
 
 } // namespace
 
+std::string hint_with_remedies(const Finding& f, const std::function<std::string(const Remedy&)>& render) {
+  if (f.remedies.empty()) return f.hint;
+  std::vector<std::string> ways;
+  for (const auto& r : f.remedies)
+    ways.push_back(render ? render(r) : fmt::format("{} {}", to_string(r.setting), r.to));
+  return fmt::format("{} (try: {})", f.hint, fmt::join(ways, ", or "));
+}
+
 std::string item_name(WorkloadKind k) { return std::string(kind_module(k).item); }
 
 /// The model and workload lines for image, video and analytics workloads.
@@ -379,7 +391,7 @@ void write_text(std::ostream& out, const Advice& advice, const TextOptions& opti
 
   for (const auto& f : advice.findings) {
     out << "\n" << wrap(fmt::format("{} [{}] {}", f.severity == Severity::warning ? "warning" : "note", f.id, f.message), "", "  ");
-    if (!f.hint.empty()) out << wrap("hint: " + f.hint, "  ", "    ");
+    if (!f.hint.empty()) out << wrap("hint: " + hint_with_remedies(f, options.remedy), "  ", "    ");
   }
 
   const auto& rec = advice.recommendation;
@@ -488,7 +500,7 @@ void write_text(std::ostream& out, const Advice& advice, const TextOptions& opti
     out << wrap(fmt::format("{} [{}] {}: {}", f.severity == Severity::error ? "error" : "warning", f.id,
                             fmt::join(g.gpus, ", "), f.message),
                 "  ", "    ");
-    if (!f.hint.empty()) out << wrap("hint: " + f.hint, "    ", "      ");
+    if (!f.hint.empty()) out << wrap("hint: " + hint_with_remedies(f, options.remedy), "    ", "      ");
   }
 
   out << "\n" << wrap((rec.pick ? "Recommendation: " : "No recommendation: ") + rec.reason, "", "  ");

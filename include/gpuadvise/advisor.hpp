@@ -15,12 +15,26 @@ namespace gpuadvise {
 enum class Severity { info, warning, error };
 std::string_view to_string(Severity s);
 
-/// One rule that fired: a stable id (see docs/rules.md), a severity, a message and a hint.
+/// A setting a remedy changes, named as the library knows it; the CLI renders it as a flag
+/// (`--precision`), `check` as the deployment file's key (`precision:`, vLLM's `max-model-len`).
+enum class Setting { model, precision, kv_precision, count, context, batch, task, zero_stage, recompute };
+std::string_view to_string(Setting s);
+
+/// One concrete change that clears a finding: set `setting` to `to`.
+struct Remedy {
+  Setting setting = Setting::precision;
+  std::string to;
+  bool operator==(const Remedy&) const = default;
+};
+
+/// One rule that fired: a stable id (docs/json.md), a severity, a message, a hint in plain words (no flag
+/// names) and the structured remedies, if any, that clear it.
 struct Finding {
   std::string id;
   Severity severity = Severity::info;
   std::string message;
   std::string hint;
+  std::vector<Remedy> remedies;
 };
 
 /// A training plan's result on one GPU kind.

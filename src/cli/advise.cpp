@@ -29,6 +29,22 @@ double parse_positive(const std::string& text, const char* what, double max) {
   return value;
 }
 
+/// A remedy as the option that applies it: {precision, int8} -> "--precision int8".
+std::string remedy_as_flag(const Remedy& r) {
+  switch (r.setting) {
+  case Setting::model: return "--model " + r.to;
+  case Setting::precision: return "--precision " + r.to;
+  case Setting::kv_precision: return "--kv-precision " + r.to;
+  case Setting::count: return "--count " + r.to;
+  case Setting::context: return "--context " + r.to;
+  case Setting::batch: return "--batch " + r.to;
+  case Setting::task: return "--task " + r.to;
+  case Setting::zero_stage: return "--zero " + r.to;
+  case Setting::recompute: return "--recompute " + r.to;
+  }
+  throw InternalError("a remedy without a flag");
+}
+
 /// Prints an advice in the chosen format (with --explain terms); returns the exit code.
 int print_advice(const AdviseCli& o, const std::string& format, const Advice& advice, const Assumptions& assumptions,
                  std::ostream& out) {
@@ -43,6 +59,7 @@ int print_advice(const AdviseCli& o, const std::string& format, const Advice& ad
     out << doc.dump(2) << "\n";
   } else {
     TextOptions text;
+    text.remedy = remedy_as_flag;
     text.color = !o.no_color && std::getenv("NO_COLOR") == nullptr && &out == &std::cout && isatty(STDOUT_FILENO);
     write_text(out, advice, text);
     if (explained) write_explain_text(out, *explained, explain(advice.workload, *explained, assumptions));
