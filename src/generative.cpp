@@ -449,7 +449,7 @@ Workload build_generative_workload(const GenerativeRequest& r) {
     w.shape.id = "dataframe";
     return w;
   }
-  if (w.kind == WorkloadKind::llm) throw InputError("build_generative_workload: not a generation workload");
+  if (w.kind == WorkloadKind::llm) throw InternalError("build_generative_workload: not a generation workload");
   const auto& catalog = GenerativeCatalog::embedded();
   GenerativeSpec g;
   g.model = catalog.find(r.model);

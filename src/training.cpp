@@ -333,7 +333,7 @@ void validate_plan(const ModelShape& shape, const ParallelPlan& plan) {
 
 TrainingMemory estimate_training_memory(const Workload& w, const TrainingSetup& s, const ParallelPlan& plan,
                                         const Gpu& gpu, const Assumptions& a) {
-  if (s.task == Task::inference) throw InputError("estimate_training_memory: inference uses estimate_memory");
+  if (s.task == Task::inference) throw InternalError("estimate_training_memory: inference uses estimate_memory");
   validate_setup(s);
   if (w.params_total <= 0) throw InputError("the workload has no parameters");
   validate_plan(w.shape, plan);
@@ -353,7 +353,7 @@ TrainingMemory estimate_training_memory(const Workload& w, const TrainingSetup& 
 
 TrainingPerf estimate_training_step(const Workload& w, const TrainingSetup& s, const ParallelPlan& plan,
                                     const Gpu& gpu, const Assumptions& a, const Cluster& cluster) {
-  if (s.task == Task::inference) throw InputError("estimate_training_step: inference uses estimate_performance");
+  if (s.task == Task::inference) throw InternalError("estimate_training_step: inference uses estimate_performance");
   validate_setup(s);
   if (w.params_total <= 0) throw InputError("the workload has no parameters");
   validate_plan(w.shape, plan);

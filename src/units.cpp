@@ -182,8 +182,15 @@ std::string wrap_text(const std::string& text, const std::string& first, const s
 
 double round_significant(double value) {
   if (value == 0 || !std::isfinite(value)) return value;
-  const double magnitude = std::pow(10.0, 5 - static_cast<int>(std::floor(std::log10(std::abs(value)))));
-  return std::round(value * magnitude) / magnitude;
+  // Scale by an exact power of ten in the direction that keeps it exact: 27245599999.999996 must come out
+  // as 27245600000, not as a product with the inexact 1e-5.
+  const int exponent = 5 - static_cast<int>(std::floor(std::log10(std::abs(value))));
+  if (exponent >= 0) {
+    const double scale = std::pow(10.0, exponent);
+    return std::round(value * scale) / scale;
+  }
+  const double scale = std::pow(10.0, -exponent);
+  return std::round(value / scale) * scale;
 }
 
 std::string normalize_name(std::string_view text) {

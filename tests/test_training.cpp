@@ -242,7 +242,8 @@ TEST_CASE("Tensor and pipeline parallel split the model state", "[training]") {
   CHECK(pp4.activation_bytes == Approx(32 * activation_bytes_per_layer(w.shape, s, 1)));
   CHECK_THROWS_AS(estimate_training_memory(w, s, {1, 3, 1}, gpu, a), InputError);  // 3 does not divide 32 layers
   CHECK_THROWS_AS(estimate_training_memory(w, s, {3, 1, 1}, gpu, a), InputError);  // nor 32 heads
-  CHECK_THROWS_AS(estimate_training_memory(w, TrainingSetup{Task::inference}, {}, gpu, a), InputError);
+  // A caller bug, not bad input (issue 12): InternalError, exit 3 at the CLI.
+  CHECK_THROWS_AS(estimate_training_memory(w, TrainingSetup{Task::inference}, {}, gpu, a), InternalError);
 }
 
 TEST_CASE("More micro-batch, sequence or LoRA rank never needs less memory", "[training]") {

@@ -196,3 +196,13 @@ TEST_CASE("format_usd prints dollars with sensible precision and thousands separ
   CHECK(format_usd(100) == "$100");
   CHECK(format_usd(999) == "$999");
 }
+
+TEST_CASE("round_significant: six significant digits with no float noise", "[units]") {
+  // Large values are divided by an exact power of ten, so whole numbers stay whole in the JSON.
+  CHECK(round_significant(27245599999.999996) == 27245600000.0);
+  CHECK(round_significant(13015899999.999998) == 13015900000.0);
+  CHECK(round_significant(12999999999.999998) == 13000000000.0);
+  CHECK(round_significant(0.020396543) == 0.0203965);
+  CHECK(round_significant(-1234567.0) == -1234570.0);
+  CHECK(round_significant(0.0) == 0.0);
+}

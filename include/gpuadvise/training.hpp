@@ -120,7 +120,7 @@ int micro_batches_per_step(const TrainingSetup& s, const ParallelPlan& plan);
 void validate_plan(const ModelShape& shape, const ParallelPlan& plan);
 
 /// Weights, gradients, optimizer states, activations and overhead per GPU for a training task.
-/// Throws InputError for Task::inference (use estimate_memory), a bad setup or plan, or a full
+/// Throws InternalError for Task::inference (use estimate_memory); InputError for a bad setup or plan, or a full
 /// fine-tune of quantized weights.
 TrainingMemory estimate_training_memory(const Workload& w, const TrainingSetup& s, const ParallelPlan& plan,
                                         const Gpu& gpu, const Assumptions& a);
