@@ -278,6 +278,45 @@ PerfEstimate detail::llm_performance(const Workload& w, const PrecisionDecision&
   return r;
 }
 
+StepModel::StepModel(const Workload& w, const PrecisionDecision& p, const Gpu& gpu, int count, const Assumptions& a)
+    : m_w(&w), m_p(p), m_a(&a), m_count(count) {
+  const Precision compute = compute_format(p.effective);
+  const Runtime& runtime = a.runtime(runtime_for(w, a));
+  const double per_gpu_peak = runtime.fp16_accumulate && compute == Precision::fp16 && gpu.fp16_accumulate_flops > 0
+                                  ? gpu.fp16_accumulate_flops
+                                  : gpu.peak_flops(compute);
+  m_peak = per_gpu_peak * count;
+  m_bandwidth = gpu.bandwidth_bytes_per_s * count;
+  m_compute = scaled(a.fraction("compute", gpu.architecture, p.effective), runtime.compute_scale);
+  m_memory = scaled(a.fraction("bandwidth", gpu.architecture, p.effective), runtime.bandwidth_scale);
+  m_link = intra_node_link(gpu, count);
+  m_act_bytes = activation_bytes_per_element(p.effective);
+  m_matmul_params = matmul_params(w, a);
+  m_attn_flops = attention_flops_per_context_token(w.shape);
+  // Per token of context, all layers (full attention; sliding-window layers counted as full: an upper bound).
+  m_kv_per_token = kv_cache_bytes_per_sequence(w.shape, 1.0, kv_bytes_per_element(p.kv_effective));
+  const double kv_split = std::min<double>(count, w.shape.mla ? 1 : std::max(1, w.shape.num_kv_heads));
+  m_kv_per_token_per_gpu = m_kv_per_token / kv_split;
+  m_fixed_s = runtime.step_overhead_s + runtime.layer_overhead_s * w.shape.num_layers;
+  m_half_tokens = a.gemm_half_tokens;
+}
+
+Span StepModel::step_s(double decodes, double decode_context, double prefill_tokens, double prefill_position) const {
+  const double tokens = decodes + prefill_tokens;
+  if (tokens <= 0) return {0, 0, 0};
+  const ModelShape& s = m_w->shape;
+  Pass pass;
+  const double mean_context = decodes > 0 ? decode_context / decodes : 0;
+  pass.flops = tokens * 2.0 * m_matmul_params +
+               m_attn_flops * (decodes * attended_tokens_all_layers(s, mean_context) +
+                               prefill_tokens * attended_tokens_all_layers(s, prefill_position));
+  pass.bytes = weight_bytes_read(*m_w, m_p.effective, *m_a, tokens) + decode_context * m_kv_per_token;
+  // Mixed steps: the prefill tokens fill the GEMM tiles; a decode-only step runs skinny kernels.
+  pass.tokens = prefill_tokens > 0 ? tokens : 0;
+  pass.fixed_s = m_fixed_s + 2.0 * s.num_layers * allreduce_s(m_link, m_count, tokens * s.hidden_size * m_act_bytes);
+  return pass_time(pass, m_peak, m_bandwidth, Fractions{m_compute, m_memory}, m_half_tokens, nullptr);
+}
+
 CostEstimate estimate_cost(const Workload& w, const PerfEstimate& perf, const Gpu& gpu, int count,
                            std::string_view provider) {
   CostEstimate c;

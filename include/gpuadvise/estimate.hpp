@@ -95,6 +95,31 @@ struct PerfEstimate {
 PerfEstimate estimate_performance(const Workload& w, const PrecisionDecision& p, const Gpu& gpu, int count,
                                   const Assumptions& a);
 
+/// The time of one continuous-batching step (vLLM/SGLang style: decodes and prefill chunks in one
+/// forward pass) on `count` GPUs in tensor parallel, from the same terms as estimate_performance:
+/// weights read once (routed experts only), every decoding sequence's KV cache read, matmul and
+/// attention FLOPs of every token, the runtime's fixed costs and the all-reduces. Pure and cheap.
+class StepModel {
+public:
+  StepModel(const Workload& w, const PrecisionDecision& p, const Gpu& gpu, int count, const Assumptions& a);
+  /// One step: `decodes` sequences generating a token with `decode_context` tokens of context in all
+  /// (summed), and `prefill_tokens` prompt tokens attending on average to `prefill_position` earlier
+  /// positions. Low (optimistic), expected and high (pessimistic) seconds.
+  Span step_s(double decodes, double decode_context, double prefill_tokens, double prefill_position) const;
+  /// KV-cache bytes one token occupies on each GPU (after the tensor-parallel split).
+  double kv_bytes_per_token_per_gpu() const { return m_kv_per_token_per_gpu; }
+
+private:
+  const Workload* m_w;
+  PrecisionDecision m_p;
+  const Assumptions* m_a;
+  int m_count;
+  double m_peak = 0, m_bandwidth = 0, m_matmul_params = 0, m_attn_flops = 0, m_kv_per_token = 0,
+         m_kv_per_token_per_gpu = 0, m_fixed_s = 0, m_act_bytes = 0, m_half_tokens = 0;
+  Range m_compute, m_memory;
+  Link m_link;
+};
+
 /// Cost of the job on `count` GPUs at one provider's on-demand price.
 struct CostEstimate {
   bool priced = false;

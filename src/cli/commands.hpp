@@ -115,6 +115,24 @@ void setup_sweep(CLI::App& app, SweepCli& o);
 /// Evaluates the workload over the grid and prints it (and writes --plot).
 int run_sweep(const SweepCli& o, std::ostream& out);
 
+/// Options of `gpuadvise serve`.
+struct ServeCli {
+  WorkloadRequest workload;
+  std::string precision, kv_precision, rate, concurrency, input_tokens, output_tokens, input_spread, output_spread;
+  std::string length_profile, trace, ttft_p95, ttft_p99, tpot_p95, e2e_p95, tokens_per_s_per_user;
+  std::string max_num_seqs, max_num_batched_tokens, prefix_cache_hit_rate, requests, seed, router = "least-outstanding";
+  bool no_chunked_prefill = false;
+  std::vector<std::string> gpus;
+  std::string provider;
+  std::vector<std::string> tp_sizes;
+  InputOptions inputs;
+  FormatOptions format;
+};
+/// Registers `serve`'s options.
+void setup_serve(CLI::App& app, ServeCli& o);
+/// Finds the cheapest serving plan that meets the traffic and targets, and prints it.
+int run_serve(const ServeCli& o, std::ostream& out);
+
 /// Options of `gpuadvise completions`.
 struct CompletionsCli {
   std::string shell;

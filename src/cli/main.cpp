@@ -45,6 +45,8 @@ constexpr Command k_commands[] = {
     command<CatalogCli, setup_catalog, run_catalog>("catalog", "Validate a catalog file, or print the merged catalog as JSON"),
     command<ValidateCli, setup_validate, run_validate>("validate", "Run the estimator on published measurements and print the errors"),
     command<SweepCli, setup_sweep, run_sweep>("sweep", "The same workload over a grid of batches, contexts and precisions, per GPU"),
+    command<ServeCli, setup_serve, run_serve>(
+        "serve", "Serving plan: the fewest replicas that meet a request rate and latency targets, and the cost"),
     command<CompletionsCli, setup_completions, run_completions>("completions", "Print a shell completion script: bash or zsh"),
     command<ManCli, setup_man, run_man>("man", "Print the man page (roff)"),
 };

@@ -203,7 +203,6 @@ std::vector<Part> embedding_parts(const Workload& w, const Candidate& c, const A
   const auto& perf = c.performance;
   const Gpu& gpu = *c.gpu;
   const Precision p = c.precision.effective;
-  const double h = m.hidden_size, f = m.intermediate_size;
   const double seq_per_gpu = std::ceil(static_cast<double>(c.batch) / c.count);
   std::vector<Part> t;
   t.push_back({"params_total",

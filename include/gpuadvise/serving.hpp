@@ -1,0 +1,172 @@
+#pragma once
+/// Serving plans: a discrete-event simulation of continuous batching (vLLM/SGLang scheduling) for one
+/// model on replicas of `tp` GPUs behind a router, and the search for the cheapest plan that meets a
+/// traffic rate and latency targets. docs/serving.md has the model and what it leaves out.
+#include <gpuadvise/assumptions.hpp>
+#include <gpuadvise/catalog.hpp>
+#include <gpuadvise/estimate.hpp>
+#include <gpuadvise/workload.hpp>
+
+#include <nlohmann/json.hpp>
+
+#include <cstdint>
+#include <ostream>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace gpuadvise {
+
+/// Token lengths of requests: fixed (spread 0) or log-normal with this mean and coefficient of variation.
+struct LengthDistribution {
+  double mean = 0;
+  double cv = 0;       ///< standard deviation / mean; 0 = every request has `mean` tokens
+  int min = 1;
+  int max = 1 << 20;
+};
+
+/// A named length profile with its published statistics and source (ShareGPT, summarisation, code).
+struct LengthProfile {
+  std::string name;
+  LengthDistribution input, output;
+  std::string source;
+};
+/// The built-in profiles: sharegpt, summarization, code-completion.
+const std::vector<LengthProfile>& length_profiles();
+/// A profile by name; InputError listing the known ones.
+const LengthProfile& find_length_profile(std::string_view name);
+
+/// One request of the load.
+struct Request {
+  double arrival_s = 0;
+  int input_tokens = 0;
+  int output_tokens = 1;
+};
+
+/// How requests arrive: open loop at `rate` requests/s (Poisson), or `concurrency` closed-loop users
+/// who send the next request when the previous one finishes, or a trace.
+struct Traffic {
+  std::optional<double> rate;
+  std::optional<int> concurrency;
+  LengthDistribution input, output;
+  std::vector<Request> trace;   ///< when non-empty: these requests, as recorded
+  int requests = 2000;          ///< requests simulated (open and closed loop)
+  std::uint64_t seed = 1;
+};
+
+/// Reads a trace: CSV (arrival_s,input_tokens,output_tokens with a header) or JSONL with those keys.
+/// Throws InputError naming the file and line.
+std::vector<Request> parse_trace(std::string_view text, std::string_view origin);
+
+/// The requests of `traffic` (open loop or trace), sorted by arrival; closed loop: the first wave at t=0
+/// and the rest's lengths (arrival set by the simulator). Deterministic for a seed.
+std::vector<Request> generate_requests(const Traffic& traffic);
+
+/// Latency targets; unset ones do not apply. Seconds.
+struct Targets {
+  std::optional<double> ttft_p95, ttft_p99, tpot_p95, e2e_p95;
+  bool any() const { return ttft_p95 || ttft_p99 || tpot_p95 || e2e_p95; }
+};
+
+/// The engine's scheduler settings, named as vLLM names them.
+struct EngineSettings {
+  int max_num_seqs = 256;
+  int max_num_batched_tokens = 8192;
+  bool chunked_prefill = true;
+  double prefix_cache_hit_rate = 0;   ///< share of prompt tokens found in the prefix cache (not recomputed)
+  int block_size = 16;                ///< tokens per KV-cache block
+};
+
+enum class Router { round_robin, least_outstanding };
+
+/// p50, p95 and p99 of one latency, in seconds.
+struct Percentiles {
+  double p50 = 0, p95 = 0, p99 = 0;
+};
+
+/// What one simulation of a fleet gives.
+struct ServingResult {
+  int replicas = 1;
+  int finished = 0;
+  double duration_s = 0;                ///< first arrival to last completion
+  Percentiles ttft_s, tpot_s, itl_s, e2e_s;
+  double request_throughput_per_s = 0;
+  double output_tokens_per_s = 0;
+  double goodput_per_s = 0;             ///< requests meeting every target, per second
+  double goodput_share = 0;             ///< their share of all requests
+  double kv_utilization = 0;            ///< mean share of KV blocks in use during steps
+  double queueing_share = 0;            ///< mean share of a request's latency spent waiting to start
+  int preemptions = 0;
+  double mean_step_s = 0;
+  double mean_batch = 0;                ///< sequences per step, mean
+  std::int64_t kv_blocks = 0;           ///< per replica
+};
+
+/// One replica's engine: its step-time model and KV-block budget.
+struct ReplicaModel {
+  StepModel step;
+  std::int64_t kv_blocks = 0;
+  EngineSettings engine;
+  /// Which of the step model's cases the simulation uses: 0 optimistic, 1 expected, 2 pessimistic.
+  int case_index = 1;
+};
+
+/// Builds a replica of `tp` GPUs: KV blocks from the memory model (usable - weights - activations -
+/// overhead, per GPU, in blocks of `engine.block_size` tokens). kv_blocks is 0 when the weights do not fit.
+ReplicaModel make_replica(const Workload& w, const Gpu& gpu, int tp, const Assumptions& a, const EngineSettings& engine);
+
+/// Simulates `replicas` copies of `model` serving `traffic` behind `router`. Deterministic.
+ServingResult simulate(const ReplicaModel& model, int replicas, const Traffic& traffic, const Targets& targets,
+                       Router router = Router::least_outstanding);
+
+/// A plan for one GPU kind and tensor-parallel size.
+struct ServingPlan {
+  const Gpu* gpu = nullptr;
+  int tp = 1;
+  int replicas = 0;                  ///< 0: no count up to the search limit meets the targets
+  bool fits = false;                 ///< one replica holds the weights and at least one sequence's KV cache
+  ServingResult result;              ///< at the chosen replica count (or the largest tried)
+  ServingResult optimistic, pessimistic; ///< the same fleet with the fast and slow step-time cases
+  double max_rate_per_replica = 0;   ///< highest rate one replica sustains within the targets
+  bool priced = false;
+  double usd_per_hour = 0, usd_per_month = 0, usd_per_million_output_tokens = 0;
+  std::string failing_target;        ///< when nothing meets the targets: the first target missed and by how much
+};
+
+/// Options of the plan search.
+struct ServingSearch {
+  std::vector<const Gpu*> gpus;      ///< empty: the whole catalog
+  std::vector<int> tp_sizes = {1, 2, 4, 8};
+  int max_replicas = 64;
+  std::string provider;
+  Router router = Router::least_outstanding;
+};
+
+/// For every GPU kind and TP size that fits: the fewest replicas meeting the targets at the traffic's
+/// rate (bisection), the highest rate one replica sustains, and the costs. Sorted: plans that meet the
+/// targets by $/hr, then the others.
+std::vector<ServingPlan> search_serving_plans(const Workload& w, const GpuCatalog& catalog, const Assumptions& a,
+                                              const Traffic& traffic, const Targets& targets, const EngineSettings& engine,
+                                              const ServingSearch& search);
+
+/// A whole serving answer: what was asked and the plans, for the writers.
+struct ServingReport {
+  Workload workload;
+  Traffic traffic;
+  std::string traffic_text;          ///< how the lengths were given ("fixed 1500 in / 300 out", "profile sharegpt")
+  Targets targets;
+  EngineSettings engine;
+  std::vector<ServingPlan> plans;    ///< ranked: the first meets the targets at the lowest $/hr, when any does
+  std::string catalog_date;
+};
+
+/// The report as text (80 columns): the plans table, the pick with its latency percentiles and ranges, costs.
+void write_serving_text(std::ostream& out, const ServingReport& report);
+/// The report as JSON (documented in docs/serving.md).
+nlohmann::json serving_json(const ServingReport& report);
+
+/// Hours in a month for $/month (730 = 8760 / 12).
+inline constexpr double k_hours_per_month = 730;
+
+} // namespace gpuadvise

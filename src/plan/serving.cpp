@@ -1,0 +1,441 @@
+// The serving simulator: continuous batching the way vLLM (V1) and SGLang schedule it, one step at a
+// time. Each step runs every decoding sequence's next token and fills the rest of the token budget
+// (max-num-batched-tokens) with prompt chunks; requests are admitted while max-num-seqs and the KV-cache
+// blocks allow; when a decode needs a block and none is free, the newest sequence is preempted and
+// recomputed later. Step times come from StepModel (the evaluation core's roofline). docs/serving.md.
+#include <gpuadvise/error.hpp>
+#include <gpuadvise/serving.hpp>
+#include <gpuadvise/training.hpp>
+#include <gpuadvise/units.hpp>
+
+#include <nlohmann/json.hpp>
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+#include <deque>
+#include <limits>
+#include <random>
+#include <sstream>
+
+namespace gpuadvise {
+namespace {
+
+/// A sequence in the engine.
+struct Seq {
+  int input = 0, output = 1;
+  double arrival = 0;
+  int to_prefill = 0;        ///< prompt (or, after a preemption, prompt + generated) tokens not yet computed
+  int context = 0;           ///< tokens whose KV is held
+  int generated = 0;
+  int blocks = 0;
+  double first_token = -1;
+  double started = -1;       ///< first scheduled
+  double finished = -1;
+};
+
+struct Replica {
+  std::deque<int> waiting;
+  std::vector<int> running;          ///< admission order: the newest last
+  std::int64_t free_blocks = 0;
+  bool busy = false;
+  double step_end = 0;
+  // The step in flight.
+  std::vector<std::pair<int, int>> prefills; ///< (sequence, tokens) computed this step
+  std::vector<int> decodes;
+  int outstanding() const { return static_cast<int>(waiting.size() + running.size()); }
+};
+
+double percentile(std::vector<double>& v, double q) {
+  if (v.empty()) return 0;
+  std::sort(v.begin(), v.end());
+  const std::size_t rank = static_cast<std::size_t>(std::ceil(q * static_cast<double>(v.size())));
+  return v[std::min(v.size() - 1, rank == 0 ? 0 : rank - 1)];
+}
+
+Percentiles percentiles_of(std::vector<double> v) { return {percentile(v, 0.50), percentile(v, 0.95), percentile(v, 0.99)}; }
+
+/// Weighted percentile of step durations, each counted once per sequence it advanced (inter-token latency).
+Percentiles weighted_percentiles(std::vector<std::pair<double, double>> v) {
+  if (v.empty()) return {};
+  std::sort(v.begin(), v.end());
+  double total = 0;
+  for (const auto& [value, weight] : v) total += weight;
+  auto at = [&](double q) {
+    double seen = 0;
+    for (const auto& [value, weight] : v) {
+      seen += weight;
+      if (seen >= q * total) return value;
+    }
+    return v.back().first;
+  };
+  return {at(0.50), at(0.95), at(0.99)};
+}
+
+int sample_length(const LengthDistribution& d, std::mt19937_64& rng) {
+  double value = d.mean;
+  if (d.cv > 0) {
+    // Log-normal with the given mean and coefficient of variation.
+    const double sigma2 = std::log(1 + d.cv * d.cv);
+    std::normal_distribution<double> normal(std::log(d.mean) - sigma2 / 2, std::sqrt(sigma2));
+    value = std::exp(normal(rng));
+  }
+  return static_cast<int>(std::clamp(std::llround(value), static_cast<long long>(d.min), static_cast<long long>(d.max)));
+}
+
+/// A request meets the targets that apply to one request (p95/p99 targets are checked per request here,
+/// so that goodput counts requests served within them).
+bool meets(const Seq& s, const Targets& t) {
+  const double ttft = s.first_token - s.arrival;
+  const double e2e = s.finished - s.arrival;
+  const double tpot = s.output > 1 ? (s.finished - s.first_token) / (s.output - 1) : 0;
+  if (t.ttft_p95 && ttft > *t.ttft_p95) return false;
+  if (t.ttft_p99 && ttft > *t.ttft_p99) return false;
+  if (t.tpot_p95 && tpot > *t.tpot_p95) return false;
+  if (t.e2e_p95 && e2e > *t.e2e_p95) return false;
+  return true;
+}
+
+} // namespace
+
+const std::vector<LengthProfile>& length_profiles() {
+  static const std::vector<LengthProfile> profiles = {
+      {"sharegpt", {202, 1.0, 4, 4096}, {179, 1.0, 1, 4096},
+       "ShareGPT as vLLM's benchmark_serving samples it: mean 202 input and 179 output tokens (vLLM blog, 'vLLM v0.6.0: "
+       "2.7x throughput improvement', 2024-09-05, benchmark appendix); spread: coefficient of variation 1.0 (an "
+       "engineering assumption for its heavy-tailed conversation lengths)"},
+      {"summarization", {1500, 0.5, 64, 32768}, {150, 0.5, 1, 4096},
+       "long input, short output: mean 1,500 in / 150 out (the 'prefill-heavy' shapes of the vLLM and TensorRT-LLM "
+       "benchmarks, e.g. TensorRT-LLM perf-overview 2048/128); spread 0.5 assumed"},
+      {"code-completion", {1000, 0.5, 16, 32768}, {50, 0.5, 1, 2048},
+       "editor completions: ~1,000 tokens of file context, ~50 generated (an engineering estimate; no public "
+       "trace found); spread 0.5 assumed"},
+  };
+  return profiles;
+}
+
+const LengthProfile& find_length_profile(std::string_view name) {
+  std::vector<std::string> names;
+  for (const auto& p : length_profiles()) {
+    if (normalize_name(p.name) == normalize_name(name)) return p;
+    names.push_back(p.name);
+  }
+  throw InputError(fmt::format("unknown --length-profile '{}': expected one of {}", name, fmt::join(names, ", ")));
+}
+
+std::vector<Request> parse_trace(std::string_view text, std::string_view origin) {
+  std::vector<Request> out;
+  std::istringstream lines{std::string(text)};
+  std::string line;
+  int number = 0;
+  bool header_seen = false;
+  auto fail = [&](std::string_view what) {
+    throw InputError(fmt::format("{}: line {}: {}", origin, number, what));
+  };
+  while (std::getline(lines, line)) {
+    ++number;
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    if (line.find_first_not_of(" \t") == std::string::npos) continue;
+    Request r;
+    if (line.front() == '{') {
+      nlohmann::json j;
+      try {
+        j = nlohmann::json::parse(line);
+      } catch (const nlohmann::json::exception&) {
+        fail("not a JSON object");
+      }
+      for (const char* key : {"arrival_s", "input_tokens", "output_tokens"})
+        if (!j.contains(key) || !j[key].is_number()) fail(fmt::format("'{}' missing or not a number", key));
+      for (const auto& [key, value] : j.items())
+        if (key != "arrival_s" && key != "input_tokens" && key != "output_tokens") fail(fmt::format("unknown key '{}'", key));
+      r.arrival_s = j["arrival_s"].get<double>();
+      const double in = j["input_tokens"].get<double>(), outp = j["output_tokens"].get<double>();
+      if (in != std::floor(in) || outp != std::floor(outp) || in < 1 || outp < 1 || in > 1e7 || outp > 1e7)
+        fail("input_tokens and output_tokens must be whole numbers from 1 to 10^7");
+      r.input_tokens = static_cast<int>(in);
+      r.output_tokens = static_cast<int>(outp);
+    } else {
+      if (!header_seen && line.find("arrival") != std::string::npos) {
+        if (line != "arrival_s,input_tokens,output_tokens") fail("the CSV header must be arrival_s,input_tokens,output_tokens");
+        header_seen = true;
+        continue;
+      }
+      double a = 0;
+      long long in = 0, outp = 0;
+      char c1 = 0, c2 = 0;
+      std::istringstream fields(line);
+      if (!(fields >> a >> c1 >> in >> c2 >> outp) || c1 != ',' || c2 != ',' || !(fields >> std::ws).eof())
+        fail("expected arrival_s,input_tokens,output_tokens");
+      if (in < 1 || outp < 1 || in > 10'000'000 || outp > 10'000'000) fail("token counts must be from 1 to 10^7");
+      r.arrival_s = a;
+      r.input_tokens = static_cast<int>(in);
+      r.output_tokens = static_cast<int>(outp);
+    }
+    if (!(r.arrival_s >= 0) || r.arrival_s > 1e9) fail("arrival_s must be a time in seconds from 0");
+    out.push_back(r);
+  }
+  if (out.empty()) throw InputError(fmt::format("{}: no requests", origin));
+  std::stable_sort(out.begin(), out.end(), [](const Request& a, const Request& b) { return a.arrival_s < b.arrival_s; });
+  return out;
+}
+
+std::vector<Request> generate_requests(const Traffic& t) {
+  if (!t.trace.empty()) return t.trace;
+  std::mt19937_64 rng(t.seed);
+  std::vector<Request> out;
+  out.reserve(static_cast<std::size_t>(t.requests));
+  std::exponential_distribution<double> gap(t.rate ? *t.rate : 1.0);
+  double clock = 0;
+  for (int i = 0; i < t.requests; ++i) {
+    Request r;
+    if (t.rate) {
+      clock += gap(rng);
+      r.arrival_s = clock;
+    }
+    r.input_tokens = sample_length(t.input, rng);
+    r.output_tokens = std::max(1, sample_length(t.output, rng));
+    out.push_back(r);
+  }
+  return out;
+}
+
+ReplicaModel make_replica(const Workload& w, const Gpu& gpu, int tp, const Assumptions& a, const EngineSettings& engine) {
+  Workload one = w;
+  one.batch = 1;
+  one.context = 1; // the KV cache is what the blocks hold: count memory without it
+  const PrecisionDecision p = decide_precision(w, gpu);
+  const MemoryEstimate m = estimate_memory(one, p, gpu, tp, a);
+  ReplicaModel r{StepModel(w, p, gpu, tp, a), 0, engine, 1};
+  const double budget = m.usable_bytes - m.weights_bytes - m.activation_bytes - m.overhead_bytes;
+  const double per_block = r.step.kv_bytes_per_token_per_gpu() * engine.block_size;
+  r.kv_blocks = budget > 0 && per_block > 0 ? static_cast<std::int64_t>(std::floor(budget / per_block)) : 0;
+  return r;
+}
+
+ServingResult simulate(const ReplicaModel& model, int replicas, const Traffic& traffic, const Targets& targets, Router router) {
+  if (replicas < 1) throw InternalError("simulate: no replicas");
+  const EngineSettings& e = model.engine;
+  const bool closed = traffic.concurrency.has_value() && traffic.trace.empty();
+  std::vector<Request> requests = generate_requests(traffic);
+  std::vector<Seq> seqs(requests.size());
+  for (std::size_t i = 0; i < requests.size(); ++i) {
+    Seq& s = seqs[i];
+    s.input = requests[i].input_tokens;
+    s.output = requests[i].output_tokens;
+    s.arrival = requests[i].arrival_s;
+  }
+  // Closed loop: `concurrency` users start at 0; each finished request releases the next one.
+  std::size_t next_arrival = 0;
+  std::size_t released = closed ? std::min<std::size_t>(seqs.size(), static_cast<std::size_t>(*traffic.concurrency)) : seqs.size();
+  if (closed)
+    for (std::size_t i = 0; i < released; ++i) seqs[i].arrival = 0;
+
+  std::vector<Replica> fleet(static_cast<std::size_t>(replicas));
+  for (auto& r : fleet) r.free_blocks = model.kv_blocks;
+  const auto blocks_for = [&](int tokens) { return (tokens + e.block_size - 1) / e.block_size; };
+  std::vector<std::pair<double, double>> itl; // (step seconds, sequences that got a token)
+  itl.reserve(seqs.size() * 4);
+  double kv_weighted = 0, time_weighted = 0, step_sum = 0, batch_sum = 0;
+  int steps = 0, preemptions = 0, finished = 0;
+  std::size_t rr = 0;
+
+  // Starts the next step of replica `r` at time `now`, if it has work.
+  auto start_step = [&](Replica& r, double now) {
+    r.prefills.clear();
+    r.decodes.clear();
+    int budget = e.max_num_batched_tokens;
+    double decode_context = 0, prefill_tokens = 0, prefill_attended = 0;
+    const bool prefill_first = !e.chunked_prefill && !r.waiting.empty();
+    // 1. Running decodes (not in a prefill-only step without chunked prefill), each needing a KV slot;
+    //    when none is free the newest sequence is preempted (recomputed when readmitted, as vLLM does).
+    auto preempt = [&](int victim) {
+      Seq& v = seqs[static_cast<std::size_t>(victim)];
+      r.free_blocks += v.blocks;
+      v.blocks = 0;
+      v.to_prefill += v.context;
+      v.context = 0;
+      r.running.erase(std::find(r.running.begin(), r.running.end(), victim));
+      r.waiting.push_front(victim);
+      ++preemptions;
+    };
+    if (!prefill_first) {
+      for (std::size_t i = 0; i < r.running.size() && budget > 0; ++i) {
+        const int id = r.running[i];
+        Seq& s = seqs[static_cast<std::size_t>(id)];
+        if (s.to_prefill > 0) continue;
+        const int need = blocks_for(s.context + 1) - s.blocks;
+        while (need > r.free_blocks && r.running.size() > i + 1) preempt(r.running.back());
+        if (need > r.free_blocks) {
+          preempt(id);
+          break;
+        }
+        r.free_blocks -= need;
+        s.blocks += need;
+        r.decodes.push_back(id);
+        decode_context += s.context;
+        --budget;
+      }
+    }
+    // 2. Prompt chunks of running sequences, then newly admitted ones, into the rest of the budget.
+    auto prefill = [&](int id) {
+      Seq& s = seqs[static_cast<std::size_t>(id)];
+      int chunk = std::min(s.to_prefill, budget);
+      if (!e.chunked_prefill && chunk < s.to_prefill) return false;
+      const std::int64_t need = blocks_for(s.context + chunk) - s.blocks;
+      if (need > r.free_blocks) {
+        if (!e.chunked_prefill) return false;
+        chunk = static_cast<int>(std::min<std::int64_t>(chunk, (s.blocks + r.free_blocks) * e.block_size - s.context));
+        if (chunk <= 0) return false;
+      }
+      const std::int64_t take = blocks_for(s.context + chunk) - s.blocks;
+      r.free_blocks -= take;
+      s.blocks += static_cast<int>(take);
+      r.prefills.emplace_back(id, chunk);
+      prefill_tokens += chunk;
+      prefill_attended += chunk * (s.context + chunk / 2.0);
+      budget -= chunk;
+      if (s.started < 0) s.started = now;
+      return true;
+    };
+    for (int id : r.running)
+      if (budget > 0 && seqs[static_cast<std::size_t>(id)].to_prefill > 0 &&
+          std::find(r.decodes.begin(), r.decodes.end(), id) == r.decodes.end())
+        prefill(id);
+    while (budget > 0 && !r.waiting.empty() && static_cast<int>(r.running.size()) < e.max_num_seqs) {
+      const int id = r.waiting.front();
+      if (!prefill(id)) break;
+      r.waiting.pop_front();
+      r.running.push_back(id);
+    }
+    if (r.decodes.empty() && r.prefills.empty()) {
+      r.busy = false;
+      return;
+    }
+    // Attention work of the prompt chunks: each token attends on average to its position (all layers).
+    const double attended = prefill_tokens > 0 ? prefill_attended / prefill_tokens : 0;
+    const Span t = model.step.step_s(static_cast<double>(r.decodes.size()), decode_context, prefill_tokens, attended);
+    const double seconds = model.case_index == 0 ? t.low : model.case_index == 2 ? t.high : t.expected;
+    r.busy = true;
+    r.step_end = now + seconds;
+    const double used = static_cast<double>(model.kv_blocks - r.free_blocks);
+    kv_weighted += (model.kv_blocks > 0 ? used / static_cast<double>(model.kv_blocks) : 0) * seconds;
+    time_weighted += seconds;
+    step_sum += seconds;
+    batch_sum += static_cast<double>(r.decodes.size() + r.prefills.size());
+    ++steps;
+    if (!r.decodes.empty()) itl.emplace_back(seconds, static_cast<double>(r.decodes.size()));
+  };
+
+  auto route = [&](int id, double now) {
+    std::size_t target = 0;
+    if (router == Router::round_robin) {
+      target = rr++ % fleet.size();
+    } else {
+      for (std::size_t i = 1; i < fleet.size(); ++i)
+        if (fleet[i].outstanding() < fleet[target].outstanding()) target = i;
+    }
+    Replica& r = fleet[target];
+    Seq& s = seqs[static_cast<std::size_t>(id)];
+    const int cached = static_cast<int>(std::floor(s.input * e.prefix_cache_hit_rate));
+    s.to_prefill = s.input - cached;
+    s.context = cached;
+    r.waiting.push_back(id);
+    if (!r.busy) start_step(r, now);
+  };
+
+  // Requests whose prompt and output can never fit one replica's KV cache are refused (vLLM rejects them).
+  const auto too_long = [&](const Seq& s) { return blocks_for(s.input + s.output) > model.kv_blocks; };
+
+  double last_time = 0;
+  while (true) {
+    // The next event: an arrival, or the earliest step to finish.
+    double arrival_time = std::numeric_limits<double>::infinity();
+    if (next_arrival < released) arrival_time = seqs[next_arrival].arrival;
+    std::size_t stepping = fleet.size();
+    for (std::size_t i = 0; i < fleet.size(); ++i)
+      if (fleet[i].busy && (stepping == fleet.size() || fleet[i].step_end < fleet[stepping].step_end)) stepping = i;
+    const double step_time = stepping < fleet.size() ? fleet[stepping].step_end : std::numeric_limits<double>::infinity();
+    if (std::isinf(arrival_time) && std::isinf(step_time)) break;
+    if (arrival_time <= step_time) {
+      const int id = static_cast<int>(next_arrival++);
+      if (too_long(seqs[static_cast<std::size_t>(id)])) continue;
+      route(id, arrival_time);
+      continue;
+    }
+    Replica& r = fleet[stepping];
+    const double now = step_time;
+    last_time = now;
+    auto finish = [&](int id) {
+      Seq& s = seqs[static_cast<std::size_t>(id)];
+      s.finished = now;
+      r.free_blocks += s.blocks;
+      s.blocks = 0;
+      r.running.erase(std::find(r.running.begin(), r.running.end(), id));
+      ++finished;
+      if (closed && released < seqs.size()) {
+        seqs[released].arrival = now;
+        ++released;
+      }
+    };
+    std::vector<int> done;
+    for (const auto& [id, chunk] : r.prefills) {
+      Seq& s = seqs[static_cast<std::size_t>(id)];
+      s.context += chunk;
+      s.to_prefill -= chunk;
+      if (s.to_prefill == 0) {
+        // The prompt's last chunk samples a token: the first one, or the next after a recompute.
+        if (s.first_token < 0) s.first_token = now;
+        ++s.generated;
+        if (s.generated >= s.output) done.push_back(id);
+      }
+    }
+    for (int id : r.decodes) {
+      Seq& s = seqs[static_cast<std::size_t>(id)];
+      ++s.context;
+      ++s.generated;
+      if (s.generated >= s.output) done.push_back(id);
+    }
+    for (int id : done) finish(id);
+    start_step(r, now);
+  }
+
+  ServingResult out;
+  out.replicas = replicas;
+  out.finished = finished;
+  out.preemptions = preemptions;
+  out.kv_blocks = model.kv_blocks;
+  std::vector<double> ttft, tpot, e2e;
+  double first_arrival = std::numeric_limits<double>::infinity(), queue_share = 0;
+  int good = 0;
+  for (const auto& s : seqs) {
+    if (s.finished < 0) continue;
+    first_arrival = std::min(first_arrival, s.arrival);
+    ttft.push_back(s.first_token - s.arrival);
+    e2e.push_back(s.finished - s.arrival);
+    if (s.output > 1) tpot.push_back((s.finished - s.first_token) / (s.output - 1));
+    queue_share += s.finished > s.arrival ? (s.started - s.arrival) / (s.finished - s.arrival) : 0;
+    good += meets(s, targets);
+    out.output_tokens_per_s += s.output;
+  }
+  out.duration_s = finished > 0 ? last_time - first_arrival : 0;
+  out.ttft_s = percentiles_of(std::move(ttft));
+  out.tpot_s = percentiles_of(std::move(tpot));
+  out.e2e_s = percentiles_of(std::move(e2e));
+  out.itl_s = weighted_percentiles(std::move(itl));
+  if (out.duration_s > 0) {
+    out.request_throughput_per_s = finished / out.duration_s;
+    out.output_tokens_per_s /= out.duration_s;
+    out.goodput_per_s = good / out.duration_s;
+  } else {
+    out.output_tokens_per_s = 0;
+  }
+  out.goodput_share = seqs.empty() ? 0 : static_cast<double>(good) / static_cast<double>(seqs.size());
+  out.kv_utilization = time_weighted > 0 ? kv_weighted / time_weighted : 0;
+  out.queueing_share = finished > 0 ? queue_share / finished : 0;
+  out.mean_step_s = steps > 0 ? step_sum / steps : 0;
+  out.mean_batch = steps > 0 ? batch_sum / steps : 0;
+  return out;
+}
+
+} // namespace gpuadvise
