@@ -15,7 +15,7 @@ using detail::Fields;
 constexpr double k_mib = 1024.0 * 1024.0;
 
 /// The top-level keys of a GPU catalog (data/gpus.json, or a --catalog file merged over it).
-constexpr std::initializer_list<std::string_view> k_catalog_keys = {"catalog_date", "description", "sources", "gpus"};
+const std::vector<std::string_view> k_catalog_keys = {"catalog_date", "description", "sources", "gpus"};
 
 const std::set<std::string> k_architectures = {"volta", "turing", "ampere", "ada", "hopper", "blackwell"};
 

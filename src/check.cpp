@@ -430,20 +430,20 @@ DeploymentResult evaluate_spec(const Spec& spec, const std::string& file, const 
   auto add = [&](std::string rule, Severity severity, std::string message, std::string hint) {
     r.findings.push_back({std::move(rule), severity, spec.name, file, spec.line, std::move(message), std::move(hint)});
   };
+  // vLLM refuses a max-model-len above the model's maximum (unless VLLM_ALLOW_LONG_MAX_MODEL_LEN=1): an error.
+  if (spec.kind == "vllm" && w.origin != ModelOrigin::bare_size && w.shape.max_context > 0 && w.context > w.shape.max_context) {
+    const auto key = spec.keys.find("--context");
+    const std::string name = key == spec.keys.end() ? "max-model-len" : key->second.first;
+    r.findings.push_back({"vllm-max-model-len-above-model", Severity::error, spec.name, file,
+                          key == spec.keys.end() ? spec.line : key->second.second,
+                          fmt::format("vLLM would not start: {} {} is longer than {}'s maximum context of {} tokens "
+                                      "(max_position_embeddings); vLLM refuses it unless VLLM_ALLOW_LONG_MAX_MODEL_LEN=1 is set",
+                                      name, w.context, w.shape.name, w.shape.max_context),
+                          fmt::format("set {}: {} or less", name, w.shape.max_context)});
+  }
   for (const auto& f : c.findings) {
     if (f.severity == Severity::info) continue;
-    if (spec.kind == "vllm" && f.id == "context-exceeds-model") {
-      const auto key = spec.keys.find("--context");
-      const std::string name = key == spec.keys.end() ? "max-model-len" : key->second.first;
-      r.findings.push_back({"vllm-max-model-len-above-model", Severity::error, spec.name, file,
-                            key == spec.keys.end() ? spec.line : key->second.second,
-                            fmt::format("vLLM would not start: {} {} is longer than {}'s maximum context of {} tokens "
-                                        "(max_position_embeddings); vLLM refuses it unless "
-                                        "VLLM_ALLOW_LONG_MAX_MODEL_LEN=1 is set",
-                                        name, w.context, w.shape.name, w.shape.max_context),
-                            fmt::format("set {}: {} or less", name, w.shape.max_context)});
-      continue;
-    }
+    if (spec.kind == "vllm" && f.id == "context-exceeds-model") continue; // an error for vLLM: below
     std::string hint = f.hint;
     if (f.id == "memory-does-not-fit") hint = fit_hint(w, c, gpus, assumptions, provider, spec.kind == "vllm");
     if (spec.kind == "vllm" && f.id == "memory-does-not-fit") {

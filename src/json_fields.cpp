@@ -112,7 +112,7 @@ Fields::Fields(const nlohmann::json& object, std::string where) : m_object(objec
   if (!m_object.is_object()) throw CatalogError(fmt::format("{}: expected a JSON object", m_where));
 }
 
-void Fields::only(std::initializer_list<std::string_view> known) const {
+void Fields::only(const std::vector<std::string_view>& known) const {
   for (auto it = m_object.begin(); it != m_object.end(); ++it) {
     if (std::find(known.begin(), known.end(), it.key()) != known.end()) continue;
     throw CatalogError(fmt::format("{}: {}", m_where,

@@ -39,7 +39,7 @@ public:
   bool has(std::string_view key) const;
 
   /// Refuses any key of the object that is not in `known`, naming the closest known key.
-  void only(std::initializer_list<std::string_view> known) const;
+  void only(const std::vector<std::string_view>& known) const;
 
   /// [[noreturn]] error about one field.
   [[noreturn]] void fail(std::string_view key, std::string_view problem) const;
