@@ -423,12 +423,7 @@ Advice advise(const Workload& workload, const GpuCatalog& catalog, const Assumpt
       if (std::find(gpus.begin(), gpus.end(), gpu) == gpus.end()) gpus.push_back(gpu);
     }
   }
-  if (!options.provider.empty()) {
-    bool known = false;
-    for (const auto& gpu : catalog.gpus())
-      for (const auto& price : gpu.prices) known = known || normalize_name(price.provider) == normalize_name(options.provider);
-    if (!known) throw InputError(fmt::format("unknown --provider '{}': no GPU in the catalog has a price from it", options.provider));
-  }
+  catalog.require_provider(options.provider);
 
   Advice advice;
   advice.workload = workload;

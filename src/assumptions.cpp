@@ -14,6 +14,7 @@ Range read_range(const Fields& parent, const std::string& key) {
   const auto* object = parent.object(key);
   if (!object) parent.fail(key, "expected an object {\"low\", \"expected\", \"high\", \"source\"}");
   const Fields f(*object, fmt::format("{}: efficiency '{}'", parent.where(), key));
+  f.only({"low", "expected", "high", "source"});
   Range r;
   r.low = f.number("low", 1e-4, 1);
   r.expected = f.number("expected", 1e-4, 1);
@@ -40,6 +41,8 @@ void read_efficiency(const Fields& top, std::map<std::string, Range>& out) {
 Assumptions Assumptions::from_json(std::string_view text, std::string_view origin) {
   const auto doc = detail::parse_json(text, origin);
   const Fields top(doc, std::string(origin));
+  top.only({"description", "runtime_overhead_gib", "max_batched_tokens", "gemm_half_efficiency_tokens",
+            "moe_compute_efficiency", "int4_group_size", "constants", "runtimes", "default_runtime", "efficiency"});
   Assumptions a;
   a.runtime_overhead_bytes = top.sourced("runtime_overhead_gib", &a.runtime_overhead_source, 0, 64) * 1024 * 1024 * 1024;
   a.max_batched_tokens = top.sourced("max_batched_tokens", &a.max_batched_tokens_source, 1, 1e7);
@@ -58,6 +61,7 @@ Assumptions Assumptions::from_json(std::string_view text, std::string_view origi
   if (!runtimes) top.fail("runtimes", "missing (expected an object of serving runtimes)");
   for (auto it = runtimes->begin(); it != runtimes->end(); ++it) {
     const Fields r(it.value(), fmt::format("{}: runtime '{}'", origin, it.key()));
+    r.only({"name", "step_overhead_ms", "layer_overhead_us", "fp16_accumulate", "compute_scale", "bandwidth_scale", "source"});
     Runtime runtime;
     runtime.id = it.key();
     runtime.name = r.string("name");
@@ -81,6 +85,7 @@ Assumptions Assumptions::from_json(std::string_view text, std::string_view origi
 void Assumptions::merge_json(std::string_view text, std::string_view origin) {
   const auto doc = detail::parse_json(text, origin);
   const Fields top(doc, std::string(origin));
+  top.only({"description", "efficiency"});
   if (!top.has("efficiency")) top.fail("efficiency", "missing (a calibration file gives measured fractions here)");
   read_efficiency(top, efficiency);
 }

@@ -4,6 +4,7 @@
 #include <gpuadvise/units.hpp>
 
 #include <algorithm>
+#include <map>
 #include <set>
 
 namespace gpuadvise {
@@ -12,6 +13,9 @@ namespace {
 using detail::Fields;
 
 constexpr double k_mib = 1024.0 * 1024.0;
+
+/// The top-level keys of a GPU catalog (data/gpus.json, or a --catalog file merged over it).
+const std::vector<std::string_view> k_catalog_keys = {"catalog_date", "description", "sources", "gpus"};
 
 const std::set<std::string> k_architectures = {"volta", "turing", "ampere", "ada", "hopper", "blackwell"};
 
@@ -22,12 +26,11 @@ Gpu read_gpu(const nlohmann::json& entry, const std::string& where) {
   gpu.id = f.string("id");
   if (gpu.id.empty() || normalize_name(gpu.id).empty()) f.fail("id", "must not be empty");
   const Fields g(entry, fmt::format("{} (id '{}')", where, gpu.id));
+  g.only({"id", "name", "vendor", "aliases", "architecture", "compute_capability", "memory_type", "memory_gb",
+          "memory_allocatable_mib", "memory_bandwidth_gb_per_s", "dense_tflops", "fp16_accumulate_tflops", "fp8_support",
+          "bf16_support", "tdp_watts", "form_factor", "pcie", "nvlink", "notes", "prices"});
   gpu.name = g.string("name");
-  if (const auto* aliases = g.array("aliases"))
-    for (const auto& alias : *aliases) {
-      if (!alias.is_string()) g.fail("aliases", "every alias must be a string");
-      gpu.aliases.push_back(alias.get<std::string>());
-    }
+  gpu.aliases = g.strings("aliases");
   gpu.architecture = g.string("architecture");
   if (!k_architectures.count(gpu.architecture))
     g.fail("architecture", fmt::format("'{}' is not one of volta, turing, ampere, ada, hopper, blackwell",
@@ -79,6 +82,7 @@ Gpu read_gpu(const nlohmann::json& entry, const std::string& where) {
   gpu.form_factor = g.string_or("form_factor", "");
   if (const auto* pcie = g.object("pcie")) {
     const Fields p(*pcie, g.where() + ": field 'pcie'");
+    p.only({"generation", "lanes", "bandwidth_gb_per_s"});
     gpu.pcie_generation = static_cast<int>(p.integer("generation", 1, 9));
     gpu.pcie_lanes = static_cast<int>(p.integer("lanes", 1, 32));
     gpu.pcie_bandwidth_bytes_per_s = p.sourced("bandwidth_gb_per_s", &source, 0.1, 1e5) * 1e9;
@@ -87,6 +91,7 @@ Gpu read_gpu(const nlohmann::json& entry, const std::string& where) {
   if (!entry.contains("nvlink")) g.fail("nvlink", "missing (expected null for PCIe-only, or an object)");
   if (const auto* nvlink = g.object("nvlink")) {
     const Fields n(*nvlink, g.where() + ": field 'nvlink'");
+    n.only({"generation", "bandwidth_gb_per_s", "note"});
     gpu.has_nvlink = true;
     gpu.nvlink_generation = static_cast<int>(n.integer_or("generation", 0, 0, 9));
     gpu.nvlink_bandwidth_bytes_per_s = n.sourced("bandwidth_gb_per_s", &source, 0.1, 1e5) * 1e9;
@@ -100,6 +105,7 @@ Gpu read_gpu(const nlohmann::json& entry, const std::string& where) {
   if (!prices) g.fail("prices", "missing (expected an array of provider prices)");
   for (std::size_t i = 0; i < prices->size(); ++i) {
     const Fields p((*prices)[i], fmt::format("{}: prices[{}]", g.where(), i));
+    p.only({"provider", "provider_name", "tier", "usd_per_hour", "date", "source", "note"});
     Price price;
     price.provider = p.string("provider");
     price.provider_name = p.string_or("provider_name", price.provider);
@@ -145,9 +151,18 @@ const Price* Gpu::price(std::string_view provider) const {
   return best;
 }
 
+void GpuCatalog::require_provider(std::string_view provider) const {
+  if (provider.empty()) return;
+  for (const auto& gpu : m_gpus)
+    for (const auto& price : gpu.prices)
+      if (price.tier != "override" && normalize_name(price.provider) == normalize_name(provider)) return;
+  throw InputError(fmt::format("unknown --provider '{}': no GPU in the catalog has a price from it", provider));
+}
+
 GpuCatalog GpuCatalog::from_json(std::string_view text, std::string_view origin) {
   const auto doc = detail::parse_json(text, origin);
   const Fields top(doc, std::string(origin));
+  top.only(k_catalog_keys);
   GpuCatalog catalog;
   catalog.m_date = top.string_or("catalog_date", "");
   const auto* gpus = top.array("gpus");
@@ -208,11 +223,15 @@ nlohmann::json GpuCatalog::to_json() const {
 void GpuCatalog::merge_entries(std::string_view text, std::string_view origin) {
   const auto doc = detail::parse_json(text, origin);
   const Fields top(doc, std::string(origin));
+  top.only(k_catalog_keys);
   const auto* gpus = top.array("gpus");
   if (!gpus) top.fail("gpus", "missing (expected an array of GPUs)");
+  std::map<std::string, std::size_t> ids_in_file;
   for (std::size_t i = 0; i < gpus->size(); ++i) {
     const Fields f((*gpus)[i], fmt::format("{}: gpus[{}]", origin, i));
     const std::string id = f.string("id");
+    if (const auto [seen, added] = ids_in_file.emplace(normalize_name(id), i); !added)
+      f.fail("id", fmt::format("duplicate GPU id '{}' (also gpus[{}] of this file)", id, seen->second));
     auto existing = std::find_if(m_entries.begin(), m_entries.end(),
                                  [&](const Entry& e) { return e.json.value("id", "") == id; });
     if (existing == m_entries.end()) {
@@ -244,15 +263,25 @@ void GpuCatalog::merge_entries(std::string_view text, std::string_view origin) {
 void GpuCatalog::rebuild() {
   std::vector<Gpu> gpus;
   std::set<std::string> ids;
+  auto where_of = [&](std::size_t i) {
+    const auto& origin = m_entries[i].origin;
+    return origin.find(": gpus[") == std::string::npos ? fmt::format("{}: gpus[{}]", origin, i) : origin;
+  };
   for (std::size_t i = 0; i < m_entries.size(); ++i) {
     const auto& entry = m_entries[i];
-    const std::string where =
-        entry.origin.find(": gpus[") == std::string::npos ? fmt::format("{}: gpus[{}]", entry.origin, i) : entry.origin;
+    const std::string where = where_of(i);
     Gpu gpu = read_gpu(entry.json, where);
     if (!ids.insert(normalize_name(gpu.id)).second)
       throw CatalogError(fmt::format("{}: field 'id': duplicate GPU id '{}'", where, gpu.id));
     gpus.push_back(std::move(gpu));
   }
+  // An alias that is another GPU's id would make that id name two GPUs.
+  for (std::size_t i = 0; i < gpus.size(); ++i)
+    for (const auto& alias : gpus[i].aliases)
+      for (const auto& other : gpus)
+        if (&other != &gpus[i] && normalize_name(alias) == normalize_name(other.id))
+          throw CatalogError(fmt::format("{} (id '{}'): field 'aliases': alias '{}' is the id of another GPU",
+                                         where_of(i), gpus[i].id, alias));
   m_gpus = std::move(gpus);
 }
 

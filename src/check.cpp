@@ -1,3 +1,5 @@
+#include "json_fields.hpp"
+
 #include <gpuadvise/check.hpp>
 #include <gpuadvise/report.hpp>
 #include <gpuadvise/evaluation.hpp>
@@ -13,6 +15,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <filesystem>
 #include <map>
@@ -51,16 +54,23 @@ double number(const YAML::Node& node, const std::string& file, const std::string
   return value;
 }
 
-/// The closest known key, for "did you mean".
-std::string closest(const std::string& key, const std::set<std::string>& known) {
-  std::string best;
-  std::size_t distance = 4;
-  for (const auto& k : known)
-    if (const auto d = edit_distance(key, k); d < distance) {
-      distance = d;
-      best = k;
+/// "unknown key 'contxt' (did you mean 'context'?)", worded as for every other input file.
+std::string unknown_key(const std::string& key, const std::set<std::string>& known) {
+  return detail::unknown_key_message(key, std::vector<std::string>(known.begin(), known.end()));
+}
+
+/// Refuses a key given twice in any mapping of the document (yaml-cpp keeps both and finds the first).
+void reject_duplicate_keys(const YAML::Node& node, const std::string& file) {
+  if (node.IsMap()) {
+    std::set<std::string> seen;
+    for (const auto& item : node) {
+      const std::string key = key_text(item.first, file);
+      if (!seen.insert(key).second) invalid(file, line_of(item.first), fmt::format("duplicate key '{}'", key));
+      reject_duplicate_keys(item.second, file);
     }
-  return best.empty() ? "" : fmt::format(" (did you mean '{}'?)", best);
+  } else if (node.IsSequence()) {
+    for (const auto& item : node) reject_duplicate_keys(item, file);
+  }
 }
 
 /// Everything needed to evaluate one deployment, after reading.
@@ -76,7 +86,36 @@ struct Spec {
   bool job_given = false;
   // vLLM only
   double max_num_seqs = 0;
+  /// The file's own name and line for each option a key sets ("--context" -> max-model-len, line 4), so
+  /// messages speak the file's language.
+  std::map<std::string, std::pair<std::string, int>> keys;
 };
+
+/// An option's message in the file's terms: each "--flag" a key of the file set becomes that key, and
+/// the line is the line of the first key named (else the deployment's).
+std::pair<std::string, int> in_file_terms(std::string message, const Spec& spec) {
+  int line = 0;
+  std::size_t first = std::string::npos;
+  // Longest flags first: --model-config before --model.
+  std::vector<std::pair<std::string, std::pair<std::string, int>>> flags(spec.keys.begin(), spec.keys.end());
+  std::sort(flags.begin(), flags.end(), [](const auto& a, const auto& b) { return a.first.size() > b.first.size(); });
+  for (const auto& [flag, key] : flags) {
+    for (std::size_t at = message.find(flag); at != std::string::npos; at = message.find(flag, at)) {
+      const std::size_t end = at + flag.size();
+      if (end < message.size() && (std::isalnum(static_cast<unsigned char>(message[end])) || message[end] == '-')) {
+        at = end;
+        continue;
+      }
+      if (at < first) {
+        first = at;
+        line = key.second;
+      }
+      message.replace(at, flag.size(), key.first);
+      at += key.first.size();
+    }
+  }
+  return {message, line > 0 ? line : spec.line};
+}
 
 const std::set<std::string> k_deployment_keys = {
     "name", "gpu", "count", "model", "model_config", "precision", "kv_precision", "batch", "max_concurrent_sequences",
@@ -96,8 +135,16 @@ Spec read_deployment(const YAML::Node& node, const std::string& file, std::size_
   for (const auto& item : node) {
     const std::string key = key_text(item.first, file);
     if (!k_deployment_keys.count(key))
-      invalid(file, line_of(item.first), fmt::format("{}: unknown field '{}'{}", where, key, closest(key, k_deployment_keys)));
+      invalid(file, line_of(item.first), fmt::format("{}: {}", where, unknown_key(key, k_deployment_keys)));
   }
+  // The option each key sets, for messages in the file's terms.
+  for (const auto& [flag, key] : std::initializer_list<std::pair<const char*, const char*>>{
+           {"--model-config", "model_config"}, {"--model", "model"}, {"--precision", "precision"},
+           {"--kv-precision", "kv_precision"}, {"--batch", node["max_concurrent_sequences"] ? "max_concurrent_sequences" : "batch"},
+           {"--context", "context"}, {"--input-tokens", "input_tokens"}, {"--output-tokens", "output_tokens"},
+           {"--requests", "requests"}, {"--runtime", "runtime"}, {"--provider", "provider"}, {"--workload", "workload"},
+           {"--memory-utilization", "memory_utilization"}, {"--gpu", "gpu"}})
+    spec.keys[flag] = {key, node[key] ? line_of(node[key]) : 0};
   auto text = [&](const char* key) -> std::optional<std::string> {
     if (!node[key] || node[key].IsNull()) return std::nullopt;
     return scalar(node[key], file, where, key);
@@ -142,7 +189,7 @@ Spec read_deployment(const YAML::Node& node, const std::string& file, std::size_
     for (const auto& item : budget) {
       const std::string key = key_text(item.first, file);
       if (!k_budget_keys.count(key))
-        invalid(file, line_of(item.first), fmt::format("{}: unknown budget field '{}'{}", where, key, closest(key, k_budget_keys)));
+        invalid(file, line_of(item.first), fmt::format("{} budget: {}", where, unknown_key(key, k_budget_keys)));
     }
     const std::string w = where + " budget";
     if (budget["max_usd_per_hour"]) spec.max_usd_per_hour = number(budget["max_usd_per_hour"], file, w, "max_usd_per_hour", 0, 1e9);
@@ -175,14 +222,40 @@ Spec read_vllm(const YAML::Node& root, const std::string& file, const CheckOptio
                std::vector<CheckFinding>& notes) {
   Spec spec;
   spec.kind = "vllm";
-  spec.line = 1;
+  spec.line = line_of(root) > 0 ? line_of(root) : 1;
   std::map<std::string, YAML::Node> keys;
   std::vector<std::string> ignored;
+  std::vector<std::string> known(k_vllm_used.begin(), k_vllm_used.end());
+  known.insert(known.end(), k_vllm_harmless.begin(), k_vllm_harmless.end());
+  std::map<std::string, std::string> written; // normalised key -> as written
+  std::map<std::string, std::pair<std::string, int>> positions; // normalised key -> as written, line
   for (const auto& item : root) {
-    const std::string key = normalize_key(key_text(item.first, file));
-    keys[key] = item.second;
-    if (!k_vllm_used.count(key) && !k_vllm_harmless.count(key)) ignored.push_back(key_text(item.first, file));
+    const std::string as_written = key_text(item.first, file);
+    const std::string key = normalize_key(as_written);
+    if (!keys.emplace(key, item.second).second)
+      invalid(file, line_of(item.first), fmt::format("vLLM config: '{}' and '{}' are the same engine argument", written[key], as_written));
+    written[key] = as_written;
+    positions[key] = {as_written, line_of(item.first)};
+    if (k_vllm_used.count(key) || k_vllm_harmless.count(key)) continue;
+    // Close to an argument vLLM knows: a typo that would silently change nothing; far from all: another vLLM argument.
+    if (!detail::did_you_mean(key, known).empty()) {
+      std::string suggestion = detail::did_you_mean(key, known);
+      if (as_written.find('-') != std::string::npos) std::replace(suggestion.begin(), suggestion.end(), '_', '-');
+      invalid(file, line_of(item.first), fmt::format("vLLM config: unknown key '{}'{}", as_written, suggestion));
+    }
+    ignored.push_back(as_written);
   }
+  // Options as the config's keys, for messages in its terms.
+  auto key_for = [&](const char* flag, const char* key) {
+    const auto it = positions.find(key);
+    if (it != positions.end()) spec.keys[flag] = it->second;
+  };
+  key_for("--context", "max_model_len");
+  key_for("--model", "model");
+  key_for("--precision", positions.count("quantization") ? "quantization" : "dtype");
+  key_for("--kv-precision", "kv_cache_dtype");
+  key_for("--memory-utilization", "gpu_memory_utilization");
+  if (options.gpu.empty()) key_for("--gpu", "gpu");
   const std::string model = scalar(keys["model"], file, "vLLM config", "model");
   spec.name = keys.count("name") ? scalar(keys["name"], file, "vLLM config", "name") : model;
   const std::string where = fmt::format("vLLM config '{}'", spec.name);
@@ -327,14 +400,21 @@ DeploymentResult evaluate_spec(const Spec& spec, const std::string& file, const 
   const Gpu* gpu = nullptr;
   Workload w;
   try {
-    gpu = &gpus.find(spec.gpu);
+    try {
+      gpu = &gpus.find(spec.gpu);
+    } catch (const InputError& e) {
+      throw InputError(fmt::format("--gpu: {}", e.what())); // named by its key below
+    }
     w = build_workload(spec.request, models);
+    gpus.require_provider(spec.provider);
   } catch (const InputError& e) {
-    invalid(file, spec.line, fmt::format("{}: {}", where, e.what()));
+    const auto [message, line] = in_file_terms(e.what(), spec);
+    invalid(file, line, fmt::format("{}: {}", where, message));
   }
   r.gpu = gpu->id;
   r.model = w.shape.id;
   const std::string provider = spec.provider.empty() ? options.provider : spec.provider;
+  gpus.require_provider(provider);
   const Candidate c = evaluate(w, *gpu, spec.count, assumptions, provider);
   r.memory_total_bytes = c.memory.total_bytes;
   r.memory_usable_bytes = c.memory.usable_bytes;
@@ -350,8 +430,20 @@ DeploymentResult evaluate_spec(const Spec& spec, const std::string& file, const 
   auto add = [&](std::string rule, Severity severity, std::string message, std::string hint) {
     r.findings.push_back({std::move(rule), severity, spec.name, file, spec.line, std::move(message), std::move(hint)});
   };
+  // vLLM refuses a max-model-len above the model's maximum (unless VLLM_ALLOW_LONG_MAX_MODEL_LEN=1): an error.
+  if (spec.kind == "vllm" && w.origin != ModelOrigin::bare_size && w.shape.max_context > 0 && w.context > w.shape.max_context) {
+    const auto key = spec.keys.find("--context");
+    const std::string name = key == spec.keys.end() ? "max-model-len" : key->second.first;
+    r.findings.push_back({"vllm-max-model-len-above-model", Severity::error, spec.name, file,
+                          key == spec.keys.end() ? spec.line : key->second.second,
+                          fmt::format("vLLM would not start: {} {} is longer than {}'s maximum context of {} tokens "
+                                      "(max_position_embeddings); vLLM refuses it unless VLLM_ALLOW_LONG_MAX_MODEL_LEN=1 is set",
+                                      name, w.context, w.shape.name, w.shape.max_context),
+                          fmt::format("set {}: {} or less", name, w.shape.max_context)});
+  }
   for (const auto& f : c.findings) {
     if (f.severity == Severity::info) continue;
+    if (spec.kind == "vllm" && f.id == "context-exceeds-model") continue; // an error for vLLM: below
     std::string hint = f.hint;
     if (f.id == "memory-does-not-fit") hint = fit_hint(w, c, gpus, assumptions, provider, spec.kind == "vllm");
     if (spec.kind == "vllm" && f.id == "memory-does-not-fit") {
@@ -413,7 +505,8 @@ DeploymentResult evaluate_spec(const Spec& spec, const std::string& file, const 
   return r;
 }
 
-YAML::Node load(const std::string& text, const std::string& file) {
+/// Every document of the file (a YAML stream may hold several, separated by ---), duplicate keys refused.
+std::vector<YAML::Node> load(const std::string& text, const std::string& file) {
   const auto first = text.find_first_not_of(" \t\r\n");
   if (first == std::string::npos) invalid(file, 0, "the file is empty");
   if (text[first] == '{' || text[first] == '[') {
@@ -431,11 +524,18 @@ YAML::Node load(const std::string& text, const std::string& file) {
       invalid(file, 0, fmt::format("invalid JSON: {}", text == std::string::npos ? what : what.substr(text + 2)));
     }
   }
+  std::vector<YAML::Node> documents;
   try {
-    return YAML::Load(text);
+    documents = YAML::LoadAll(text);
   } catch (const YAML::Exception& e) {
     invalid(file, e.mark.is_null() ? 0 : e.mark.line + 1, fmt::format("malformed YAML: {}", e.msg));
   }
+  // "---" alone or a trailing "---" makes an empty document: nothing to check in it.
+  documents.erase(std::remove_if(documents.begin(), documents.end(), [](const YAML::Node& d) { return d.IsNull(); }),
+                  documents.end());
+  if (documents.empty()) invalid(file, 0, "the file holds no document");
+  for (const auto& document : documents) reject_duplicate_keys(document, file);
+  return documents;
 }
 
 } // namespace
@@ -448,18 +548,19 @@ int CheckReport::exit_code() const { return errors > 0 || (strict && warnings > 
 std::vector<DeploymentResult> check_text(const std::string& text, const std::string& file, const GpuCatalog& gpus,
                                          const ModelCatalog& models, const Assumptions& assumptions,
                                          const CheckOptions& options) {
-  const YAML::Node root = load(text, file);
-  if (!root.IsMap()) invalid(file, line_of(root), "expected a mapping with 'deployments:' or a vLLM config with 'model:'");
   std::vector<Spec> specs;
   std::vector<CheckFinding> notes;
+  std::set<std::string> names;
+  for (const YAML::Node& root : load(text, file)) {
+  if (!root.IsMap()) invalid(file, line_of(root), "expected a mapping with 'deployments:' or a vLLM config with 'model:'");
   if (root["deployments"]) {
     const YAML::Node list = root["deployments"];
     if (!list.IsSequence() || list.size() == 0)
       invalid(file, line_of(list), "'deployments' must be a non-empty list");
     for (const auto& item : root)
       if (key_text(item.first, file) != "deployments" && key_text(item.first, file) != "version")
-        invalid(file, line_of(item.first), fmt::format("unknown top-level field '{}'", key_text(item.first, file)));
-    std::set<std::string> names;
+        invalid(file, line_of(item.first),
+                fmt::format("top level: {}", unknown_key(key_text(item.first, file), {"deployments", "version"})));
     for (std::size_t i = 0; i < list.size(); ++i) {
       specs.push_back(read_deployment(list[i], file, i));
       if (!names.insert(specs.back().name).second)
@@ -467,8 +568,11 @@ std::vector<DeploymentResult> check_text(const std::string& text, const std::str
     }
   } else if (root["model"]) {
     specs.push_back(read_vllm(root, file, options, notes));
+    if (!names.insert(specs.back().name).second)
+      invalid(file, specs.back().line, fmt::format("two vLLM configs named '{}' in one file", specs.back().name));
   } else {
-    invalid(file, 1, "neither a deployment file ('deployments:') nor a vLLM config ('model:')");
+    invalid(file, line_of(root), "neither a deployment file ('deployments:') nor a vLLM config ('model:')");
+  }
   }
   std::vector<DeploymentResult> results;
   for (const auto& spec : specs) {
@@ -497,7 +601,7 @@ std::string xml(const std::string& text) { return xml_escape(text); }
 /// GitHub workflow-command escaping: data escapes %, CR, LF; properties also ':' and ','.
 std::string gh_data(const std::string& text) {
   std::string out;
-  for (char c : text) {
+  for (char c : printable(text)) {
     if (c == '%') out += "%25";
     else if (c == '\r') out += "%0D";
     else if (c == '\n') out += "%0A";
@@ -518,7 +622,7 @@ std::string gh_property(const std::string& text) {
 
 std::string md(const std::string& text) {
   std::string out;
-  for (char c : text) {
+  for (char c : printable(text)) {
     if (c == '|') out += "\\|";
     else if (c == '\n') out += ' ';
     else out += c;
@@ -537,13 +641,14 @@ std::string summary_line(const CheckReport& r) {
 
 void write_check_text(std::ostream& out, const CheckReport& report) {
   for (const auto& d : report.deployments) {
+    // Names and messages come from the files: printable, so they cannot drive the terminal.
     out << fmt::format("{} {} ({}{}) {}{} {}: {:.1f}/{:.1f} GB per GPU, {:.0f} tok/s, {}/hr\n", status(d, report.strict),
-                       d.name, d.file, d.line > 0 ? fmt::format(":{}", d.line) : "", d.count > 1 ? fmt::format("{} x ", d.count) : "",
-                       d.gpu, d.model, d.memory_total_bytes / 1e9, d.memory_usable_bytes / 1e9, d.decode_tokens_per_s,
+                       printable(d.name), printable(d.file), d.line > 0 ? fmt::format(":{}", d.line) : "",
+                       d.count > 1 ? fmt::format("{} x ", d.count) : "", printable(d.gpu), printable(d.model), d.memory_total_bytes / 1e9, d.memory_usable_bytes / 1e9, d.decode_tokens_per_s,
                        format_usd(d.usd_per_hour));
     for (const auto& f : d.findings) {
-      out << fmt::format("  {} [{}] {}\n", to_string(f.severity), f.rule, f.message);
-      if (!f.hint.empty()) out << "    hint: " << f.hint << "\n";
+      out << fmt::format("  {} [{}] {}\n", to_string(f.severity), f.rule, printable(f.message));
+      if (!f.hint.empty()) out << "    hint: " << printable(f.hint) << "\n";
     }
   }
   out << summary_line(report) << "\n";
@@ -623,7 +728,7 @@ void write_check_markdown(std::ostream& out, const CheckReport& report) {
   out << "| status | deployment | GPU | model | memory per GPU | tok/s | $/hr |\n|---|---|---|---|---|---|---|\n";
   for (const auto& d : report.deployments)
     out << fmt::format("| {} | {} (`{}`) | {}{} | {} | {:.1f} / {:.1f} GB | {:.0f} | {} |\n", status(d, report.strict),
-                       md(d.name), md(d.file), d.count > 1 ? fmt::format("{} x ", d.count) : "", d.gpu, md(d.model),
+                       md(d.name), md(d.file), d.count > 1 ? fmt::format("{} x ", d.count) : "", md(d.gpu), md(d.model),
                        d.memory_total_bytes / 1e9, d.memory_usable_bytes / 1e9, d.decode_tokens_per_s, format_usd(d.usd_per_hour));
   bool header = false;
   for (const auto& d : report.deployments)

@@ -192,7 +192,7 @@ ModelShape shape_from_hf_config(std::string_view text, std::string_view origin, 
   for (auto it = doc.begin(); it != doc.end(); ++it) {
     const std::string& key = it.key();
     const bool used = std::find(info.used_fields.begin(), info.used_fields.end(), key) != info.used_fields.end();
-    if (!used && !k_no_effect.count(key)) info.unused_fields.push_back(key);
+    if (!used && !k_no_effect.count(key)) info.unused_fields.push_back(printable(key)); // keys are echoed in findings
   }
   if (out) *out = std::move(info);
   return s;

@@ -1,10 +1,102 @@
 #include "json_fields.hpp"
 
+#include <gpuadvise/units.hpp>
+
+#include <algorithm>
+#include <functional>
+#include <set>
+
 namespace gpuadvise::detail {
+
+namespace {
+
+/// Tracks the keys of every open object while nlohmann parses, and refuses a key given twice
+/// (nlohmann itself keeps the last one silently).
+class DuplicateKeys {
+public:
+  explicit DuplicateKeys(std::string_view origin) : m_origin(origin) {}
+
+  bool operator()(int /*depth*/, nlohmann::json::parse_event_t event, nlohmann::json& parsed) {
+    using Event = nlohmann::json::parse_event_t;
+    switch (event) {
+    case Event::object_start:
+    case Event::array_start:
+      count_element();
+      m_open.push_back({event == Event::object_start, {}, {}, -1});
+      break;
+    case Event::object_end:
+    case Event::array_end:
+      if (!m_open.empty()) m_open.pop_back();
+      break;
+    case Event::key:
+      if (!m_open.empty() && parsed.is_string()) {
+        Open& top = m_open.back();
+        top.key = parsed.get<std::string>();
+        if (!top.keys.insert(top.key).second) {
+          const std::string path = path_to_top();
+          throw CatalogError(fmt::format("{}: duplicate key '{}' {}", m_origin, top.key,
+                                         path.empty() ? std::string("at the top level") : "in " + path));
+        }
+      }
+      break;
+    case Event::value: count_element(); break;
+    }
+    return true;
+  }
+
+private:
+  struct Open {
+    bool object;
+    std::set<std::string> keys;
+    std::string key; ///< the key being read (objects)
+    long index;      ///< the element being read (arrays)
+  };
+
+  void count_element() {
+    if (!m_open.empty() && !m_open.back().object) ++m_open.back().index;
+  }
+
+  /// "gpus[0].pcie": where the innermost open object sits.
+  std::string path_to_top() const {
+    std::string path;
+    for (std::size_t i = 0; i + 1 < m_open.size(); ++i) {
+      if (m_open[i].object) path += (path.empty() ? "" : ".") + m_open[i].key;
+      else path += fmt::format("[{}]", m_open[i].index);
+    }
+    return path;
+  }
+
+  std::string m_origin;
+  std::vector<Open> m_open;
+};
+
+} // namespace
+
+bool has_control_characters(std::string_view text) {
+  return printable(text) != text;
+}
+
+std::string did_you_mean(std::string_view key, const std::vector<std::string>& known) {
+  // Close: one edit in a key of up to 3 letters, else two (a swap: "lanse" -> "lanes"), or a third of the letters, at most 3.
+  const std::size_t limit = key.size() <= 3 ? 1 : std::min<std::size_t>(3, std::max<std::size_t>(2, key.size() / 3));
+  std::string best;
+  std::size_t best_distance = limit + 1;
+  for (const auto& k : known)
+    if (const auto d = edit_distance(key, k); d < best_distance) {
+      best_distance = d;
+      best = k;
+    }
+  return best.empty() ? "" : fmt::format(" (did you mean '{}'?)", printable(best));
+}
+
+std::string unknown_key_message(std::string_view key, const std::vector<std::string>& known) {
+  return fmt::format("unknown key '{}'{}", printable(key), did_you_mean(key, known));
+}
 
 nlohmann::json parse_json(std::string_view text, std::string_view origin) {
   try {
-    return nlohmann::json::parse(text.begin(), text.end());
+    DuplicateKeys duplicates(origin);
+    return nlohmann::json::parse(text.begin(), text.end(), std::ref(duplicates));
   } catch (const nlohmann::json::parse_error& e) {
     throw CatalogError(fmt::format("{}: malformed JSON at byte {}: {}", origin, e.byte,
                                    std::string(e.what()).substr(std::string(e.what()).find(':') + 2)));
@@ -18,6 +110,14 @@ nlohmann::json parse_json(std::string_view text, std::string_view origin) {
 
 Fields::Fields(const nlohmann::json& object, std::string where) : m_object(object), m_where(std::move(where)) {
   if (!m_object.is_object()) throw CatalogError(fmt::format("{}: expected a JSON object", m_where));
+}
+
+void Fields::only(const std::vector<std::string_view>& known) const {
+  for (auto it = m_object.begin(); it != m_object.end(); ++it) {
+    if (std::find(known.begin(), known.end(), it.key()) != known.end()) continue;
+    throw CatalogError(fmt::format("{}: {}", m_where,
+                                   unknown_key_message(it.key(), std::vector<std::string>(known.begin(), known.end()))));
+  }
 }
 
 bool Fields::has(std::string_view key) const {
@@ -35,7 +135,22 @@ std::string Fields::string(std::string_view key) const {
   if (!has(key)) fail(key, "missing (expected a string)");
   const auto& value = m_object.at(std::string(key));
   if (!value.is_string()) fail(key, fmt::format("expected a string, got {}", type_of(value)));
-  return value.get<std::string>();
+  const auto& text = value.get_ref<const std::string&>();
+  if (has_control_characters(text)) fail(key, fmt::format("'{}' contains control characters", printable(text)));
+  return text;
+}
+
+std::vector<std::string> Fields::strings(std::string_view key) const {
+  std::vector<std::string> out;
+  const auto* list = array(key);
+  if (!list) return out;
+  for (const auto& item : *list) {
+    if (!item.is_string()) fail(key, fmt::format("every entry must be a string, got {}", type_of(item)));
+    const auto& text = item.get_ref<const std::string&>();
+    if (has_control_characters(text)) fail(key, fmt::format("'{}' contains control characters", printable(text)));
+    out.push_back(text);
+  }
+  return out;
 }
 
 std::string Fields::string_or(std::string_view key, std::string_view fallback) const {
@@ -84,6 +199,7 @@ double Fields::sourced(std::string_view key, std::string* source, double min, do
   const auto& value = m_object.at(std::string(key));
   if (value.is_object()) {
     Fields inner(value, fmt::format("{}: field '{}'", m_where, key));
+    inner.only({"value", "source", "note"});
     if (source) *source = inner.string_or("source", "");
     return inner.number("value", min, max);
   }

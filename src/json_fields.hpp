@@ -1,5 +1,7 @@
 #pragma once
-// Internal: strict, path-aware reading of catalog JSON. Every failure names file, entry and field.
+// Internal: the strict reading layer for every input file. JSON is parsed with duplicate keys refused,
+// every object is read through Fields (types, ranges, and only the keys its reader knows), and every
+// "unknown key" message offers the closest known key. check.cpp uses closest_key for YAML as well.
 #include <gpuadvise/error.hpp>
 
 #include <fmt/format.h>
@@ -7,13 +9,25 @@
 
 #include <cmath>
 #include <limits>
+#include <initializer_list>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace gpuadvise::detail {
 
-/// Parses JSON text; a syntax error becomes a CatalogError naming the file and byte offset.
+/// Parses JSON text; a syntax error or a key given twice in one object becomes a CatalogError naming the file
+/// (and the byte offset, or the key's path).
 nlohmann::json parse_json(std::string_view text, std::string_view origin);
+
+/// Whether text holds a control character (C0, DEL or C1): such a name could drive the terminal it is printed on.
+bool has_control_characters(std::string_view text);
+
+/// " (did you mean 'memory_gb'?)" for the known key closest to `key`, or "" when none is close.
+std::string did_you_mean(std::string_view key, const std::vector<std::string>& known);
+
+/// "unknown key 'memory_gbb' (did you mean 'memory_gb'?)": the one wording of an unknown key in any file.
+std::string unknown_key_message(std::string_view key, const std::vector<std::string>& known);
 
 /// A JSON object being read, with a description of where it is ("gpus.json: gpus[3] (id 'l40')").
 class Fields {
@@ -24,10 +38,16 @@ public:
   const std::string& where() const { return m_where; }
   bool has(std::string_view key) const;
 
+  /// Refuses any key of the object that is not in `known`, naming the closest known key.
+  void only(const std::vector<std::string_view>& known) const;
+
   /// [[noreturn]] error about one field.
   [[noreturn]] void fail(std::string_view key, std::string_view problem) const;
 
+  /// A string without control characters (names and notes are printed on terminals).
   std::string string(std::string_view key) const;
+  /// An array of such strings (absent -> empty).
+  std::vector<std::string> strings(std::string_view key) const;
   std::string string_or(std::string_view key, std::string_view fallback) const;
   bool boolean(std::string_view key) const;
   bool boolean_or(std::string_view key, bool fallback) const;

@@ -119,12 +119,12 @@ void ModelCatalog::add(const nlohmann::json& entry, std::string_view origin, std
   m.id = first.string("id");
   if (normalize_name(m.id).empty()) first.fail("id", "must not be empty");
   const Fields f(entry, fmt::format("{}: models[{}] (id '{}')", origin, index, m.id));
+  f.only({"id", "name", "aliases", "source", "architecture", "notes", "torch_dtype", "num_layers", "hidden_size",
+          "num_attention_heads", "num_kv_heads", "head_dim", "intermediate_size", "vocab_size", "tie_word_embeddings",
+          "max_context", "mlp", "qkv_bias", "norm", "norms_per_layer", "parallel_attention", "sliding_window", "moe", "mla",
+          "published_params"});
   m.name = f.string("name");
-  if (const auto* aliases = f.array("aliases"))
-    for (const auto& alias : *aliases) {
-      if (!alias.is_string()) f.fail("aliases", "every alias must be a string");
-      m.aliases.push_back(alias.get<std::string>());
-    }
+  m.aliases = f.strings("aliases");
   m.source = f.string("source");
   m.architecture = f.string_or("architecture", "");
   m.num_layers = dim(f, "num_layers");
@@ -149,6 +149,7 @@ void ModelCatalog::add(const nlohmann::json& entry, std::string_view origin, std
     f.fail("num_kv_heads", fmt::format("{} does not divide the {} attention heads", m.num_kv_heads, m.num_attention_heads));
   if (const auto* sliding = f.object("sliding_window")) {
     const Fields s(*sliding, f.where() + ": field 'sliding_window'");
+    s.only({"window", "layers"});
     m.sliding_window = static_cast<int>(s.integer("window", 1, 1'000'000'000));
     const std::string layers = s.string("layers");
     if (layers == "all") m.sliding_layers = SlidingLayers::all;
@@ -158,6 +159,8 @@ void ModelCatalog::add(const nlohmann::json& entry, std::string_view origin, std
   }
   if (const auto* moe = f.object("moe")) {
     const Fields e(*moe, f.where() + ": field 'moe'");
+    e.only({"num_experts", "experts_per_token", "num_shared_experts", "expert_intermediate_size", "first_dense_layers",
+            "dense_intermediate_size"});
     MoeShape shape;
     shape.num_experts = dim(e, "num_experts");
     shape.experts_per_token = dim(e, "experts_per_token");
@@ -171,6 +174,7 @@ void ModelCatalog::add(const nlohmann::json& entry, std::string_view origin, std
   }
   if (const auto* mla = f.object("mla")) {
     const Fields a(*mla, f.where() + ": field 'mla'");
+    a.only({"kv_lora_rank", "q_lora_rank", "qk_nope_head_dim", "qk_rope_head_dim", "v_head_dim"});
     MlaShape shape;
     shape.kv_lora_rank = dim(a, "kv_lora_rank");
     shape.q_lora_rank = a.has("q_lora_rank") ? dim(a, "q_lora_rank") : 0;
@@ -193,6 +197,7 @@ ModelCatalog ModelCatalog::from_json(std::string_view text, std::string_view ori
   ModelCatalog catalog;
   const auto doc = detail::parse_json(text, origin);
   const Fields top(doc, std::string(origin));
+  top.only({"catalog_date", "description", "reference_shapes", "models"});
   const auto* models = top.array("models");
   if (!models) top.fail("models", "missing (expected an array of models)");
   std::set<std::string> ids;
@@ -222,9 +227,18 @@ ModelCatalog ModelCatalog::from_parts(std::vector<ModelShape> models, std::vecto
 void ModelCatalog::merge_json(std::string_view text, std::string_view origin) {
   const auto doc = detail::parse_json(text, origin);
   const Fields top(doc, std::string(origin));
+  top.only({"catalog_date", "description", "reference_shapes", "models"});
   const auto* models = top.array("models");
   if (!models) top.fail("models", "missing (expected an array of models)");
-  for (std::size_t i = 0; i < models->size(); ++i) add((*models)[i], origin, i);
+  // The file's own ids must be distinct; an id already in the catalog replaces that preset.
+  std::set<std::string> ids;
+  for (std::size_t i = 0; i < models->size(); ++i) {
+    add((*models)[i], origin, i);
+    const auto* entry = &(*models)[i];
+    const std::string id = (*entry)["id"].get<std::string>();
+    if (!ids.insert(normalize_name(id)).second)
+      throw CatalogError(fmt::format("{}: models[{}]: field 'id': duplicate model id '{}'", origin, i, id));
+  }
 }
 
 const ModelShape* ModelCatalog::find(std::string_view name) const {

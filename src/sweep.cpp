@@ -166,12 +166,7 @@ std::vector<Precision> parse_precision_list(std::string_view text, std::string_v
 SweepResult run_sweep(const Workload& base, const GpuCatalog& catalog, const std::vector<const Gpu*>& gpus, int count,
                       const Assumptions& assumptions, const SweepGrid& grid, std::string_view provider) {
   if (count < 1 || count > 4096) throw InputError(fmt::format("invalid --count {}: must be between 1 and 4096", count));
-  if (!provider.empty()) {
-    bool known = false;
-    for (const auto& gpu : catalog.gpus())
-      for (const auto& price : gpu.prices) known = known || normalize_name(price.provider) == normalize_name(provider);
-    if (!known) throw InputError(fmt::format("unknown --provider '{}': no GPU in the catalog has a price from it", provider));
-  }
+  catalog.require_provider(provider);
   std::vector<const Gpu*> list = gpus;
   if (list.empty())
     for (const auto& gpu : catalog.gpus()) list.push_back(&gpu);
@@ -206,6 +201,12 @@ SweepResult run_sweep(const Workload& base, const GpuCatalog& catalog, const std
   if (base.kind != WorkloadKind::llm && base.shape.max_context > 0 && g.contexts.back() > base.shape.max_context)
     throw InputError(fmt::format("invalid context {} in the sweep: {} reads at most {} tokens per sequence", g.contexts.back(),
                                  base.shape.name, base.shape.max_context));
+  // A preset or config.json has a position table; a bare size (8B) has no maximum of its own.
+  if (base.kind == WorkloadKind::llm && base.origin != ModelOrigin::bare_size && base.shape.max_context > 0 &&
+      g.contexts.back() > base.shape.max_context)
+    throw InputError(fmt::format("invalid --context: the sweep reaches {} tokens but {}'s maximum context is {} tokens; "
+                                 "end the range at {} or less",
+                                 g.contexts.back(), base.shape.name, base.shape.max_context, base.shape.max_context));
   const double context_limit = base.kind != WorkloadKind::llm && base.shape.max_context > 0
                                    ? static_cast<double>(base.shape.max_context)
                                    : k_max_tokens_per_sequence;

@@ -122,15 +122,13 @@ TEST_CASE("hardening: merging a price whose provider is not a string is a Catalo
   const std::string patch = R"({"gpus": [{"id": "l40", "prices": [{"provider": 5, "usd_per_hour": 1, "date": "2026-01-01"}]}]})";
   require_error<CatalogError>([&] { catalog.merge_json(patch, "p.json"); }, {"p.json", "provider"});
   CHECK(catalog.gpus().size() == before);
-  // The same new id twice in one file: the first entry's "prices" is not validated when the second merges.
+  // The same new id twice in one file is an error (issue 15), whatever the first entry's prices hold.
   json first = user_gpu();
   first["prices"] = "cheap";
   json second = {{"id", "testgpu"}, {"prices", json::array({{{"provider", "acme"}, {"usd_per_hour", 2}, {"date", "d"}}})}};
-  const std::string twice = json{{"gpus", json::array({first, second})}}.dump();
-  CHECK_NOTHROW(GpuCatalog(catalog).merge_json(twice, "twice.json")); // the later entry's prices replace "cheap"
-  first["prices"] = json::array({"not an object"});
-  require_error<CatalogError>(
-      [&] { catalog.merge_json(json{{"gpus", json::array({first, second})}}.dump(), "twice.json"); }, {"twice.json"});
+  require_error<CatalogError>([&] { catalog.merge_json(json{{"gpus", json::array({first, second})}}.dump(), "twice.json"); },
+                              {"twice.json", "gpus[1]", "duplicate GPU id 'testgpu'"});
+  CHECK(catalog.gpus().size() == before);
 }
 
 TEST_CASE("hardening: config.json dimensions past 10M are a CatalogError, not a truncated int or a division by zero",

@@ -38,7 +38,7 @@ const Assumptions& assumptions() {
 
 Workload llama3_8b() {
   WorkloadRequest request;
-  request.model = "llama-3-8b";
+  request.model = "llama-3.1-8b"; // the shape of Llama-3-8B with a 128k context, so the sweep may reach 128k
   return build_workload(request, models());
 }
 
@@ -239,7 +239,7 @@ TEST_CASE("sweep: one point per GPU, precision, batch and context, in that order
 TEST_CASE("sweep: points agree with the advisor's evaluate() of the same workload", "[sweep]") {
   const auto& r = small_sweep();
   WorkloadRequest request;
-  request.model = "llama-3-8b";
+  request.model = "llama-3.1-8b"; // the shape of Llama-3-8B with a 128k context, so the sweep may reach 128k
   request.precision = "fp8";
   request.batch = "2";
   request.context = "8k";

@@ -62,6 +62,9 @@ struct Gpu {
 /// The merged catalog: embedded default, then user catalogs applied in order.
 class GpuCatalog {
 public:
+  /// Throws InputError "unknown --provider 'x'" unless `provider` is empty or some GPU has a price from it;
+  /// every command asks this one question, so every command gives the same answer (exit 2).
+  void require_provider(std::string_view provider) const;
   /// Parses a catalog document; `origin` (a file name) appears in every error. Throws CatalogError.
   static GpuCatalog from_json(std::string_view text, std::string_view origin);
   /// The catalog compiled into the binary (data/gpus.json), built from generated code without parsing.

@@ -42,6 +42,9 @@ double round_significant(double value);
 
 /// Lower-cases ASCII and drops every character that is not a letter or digit ("RTX-A6000" -> "rtxa6000").
 std::string normalize_name(std::string_view text);
+/// Text from a file made safe for a terminal, markdown or an error line: control characters (ESC, CR, LF,
+/// ...), DEL, C1 controls and bytes that are not UTF-8 are shown as \x1b, \u009b and so on.
+std::string printable(std::string_view text);
 /// Levenshtein edit distance, for "did you mean" suggestions.
 std::size_t edit_distance(std::string_view a, std::string_view b);
 

@@ -67,6 +67,31 @@ int print_advice(const AdviseCli& o, const std::string& format, const Advice& ad
   return advice.recommendation.pick ? 0 : 1;
 }
 
+/// Options that do nothing for the chosen task are errors that name what applies instead. (Options of
+/// another workload kind, such as --resolution for an LLM, are refused by the library: reject_unused_options.)
+void reject_inapplicable_options(const AdviseCli& o, Task task) {
+  const std::pair<const char*, bool> training[] = {
+      {"--optimizer", !o.optimizer.empty()},         {"--lora-rank", !o.lora_rank.empty()},
+      {"--lora-targets", !o.lora_targets.empty()},   {"--recompute", !o.recompute.empty()},
+      {"--zero", !o.zero.empty()},                   {"--offload", o.offload},
+      {"--micro-batch", !o.micro_batch.empty()},     {"--train-tokens", !o.train_tokens.empty()},
+      {"--dataset-tokens", !o.dataset_tokens.empty()}, {"--epochs", !o.epochs.empty()},
+      {"--gpus-per-node", !o.gpus_per_node.empty()}, {"--node-network", !o.node_network.empty()}};
+  if (task == Task::inference) {
+    for (const auto& [flag, given] : training)
+      if (given)
+        throw InputError(fmt::format("{} applies only to training: add --task finetune|lora|qlora|pretrain, or leave it out",
+                                     flag));
+    return;
+  }
+  if (!o.batch.empty())
+    throw InputError(fmt::format("--batch does not apply to --task {}: training sequences per step are set with --micro-batch",
+                                 o.task));
+  if (!o.epochs.empty() && o.dataset_tokens.empty())
+    throw InputError("--epochs applies only with --dataset-tokens (the job is --dataset-tokens x --epochs); "
+                     "or give --train-tokens alone");
+}
+
 /// "llm (default) | diffusion | ...": the registered workload kinds, for --help.
 std::string kind_names() {
   std::vector<std::string> names;
@@ -158,6 +183,7 @@ int run_advise(const AdviseCli& o, std::ostream& out) {
   const bool llm = o.workload_kind.empty() || parse_workload_kind(o.workload_kind) == WorkloadKind::llm;
   const Task task = o.task.empty() ? Task::inference : parse_task(o.task);
   if (!llm && task != Task::inference) throw InputError("--task applies to --workload llm");
+  reject_inapplicable_options(o, task);
   if (task != Task::inference && !request.precision) request.precision = "bf16"; // mixed-precision training
   if (task != Task::inference && !request.batch) request.batch = "1";
   const Workload workload = build_workload(request, inputs.models);
@@ -196,8 +222,6 @@ int run_advise(const AdviseCli& o, std::ostream& out) {
                              (o.epochs.empty() ? 1.0 : parse_positive(o.epochs, "--epochs", 1e4));
     else
       options.train_tokens = task == Task::pretrain ? 20 * workload.params_total : 1e8; // Chinchilla: 20 tokens/param
-  } else if (!o.optimizer.empty() || !o.lora_rank.empty() || !o.zero.empty() || !o.train_tokens.empty()) {
-    throw InputError("--optimizer, --lora-rank, --zero and --train-tokens need --task finetune|lora|qlora|pretrain");
   }
   const Advice advice = advise(workload, inputs.catalog, inputs.assumptions, options);
   return print_advice(o, format, advice, inputs.assumptions, out);

@@ -43,6 +43,7 @@ void setup_check(CLI::App& app, CheckCli& o) {
 int run_check(const CheckCli& o, std::ostream& out) {
   const std::string format = chosen_format(o.format, "text");
   const Inputs inputs = load_inputs(o.inputs);
+  inputs.catalog.require_provider(o.options.provider);
   CheckOptions options = o.options;
   if (!o.count.empty()) options.count = static_cast<int>(parse_positive_int(o.count, "--count", 4096));
   CheckReport report;

@@ -85,7 +85,7 @@ void write_man_page(std::ostream& out, const CLI::App& app) {
       << ".SH EXAMPLES\n.nf\ngpuadvise \\-\\-model 13B \\-\\-precision fp8\n"
          "gpuadvise \\-\\-model llama\\-2\\-13b \\-\\-precision fp16 \\-\\-gpu l40 \\-\\-explain\n"
          "gpuadvise \\-\\-model llama\\-2\\-7b \\-\\-task lora\n"
-         "gpuadvise sweep \\-\\-model llama\\-3\\-8b \\-\\-context 2k..128k \\-\\-plot sweep.svg\n"
+         "gpuadvise sweep \\-\\-model llama\\-3.1\\-8b \\-\\-context 2k..128k \\-\\-plot sweep.svg\n"
          "gpuadvise check \\-\\-format github deploy/*.yaml\n.fi\n"
       << ".SH ENVIRONMENT\nNO_COLOR: never colour the output.\n"
       << ".SH SEE ALSO\nREADME.md, docs/formulas.md, docs/json.md, docs/check.md in the source distribution.\n";

@@ -21,6 +21,7 @@ void setup_gpus(CLI::App& app, GpusCli& o) {
 int run_gpus(const GpusCli& o, std::ostream& out) {
   const std::string format = chosen_format(o.format, "text");
   const Inputs inputs = load_inputs(o.inputs);
+  inputs.catalog.require_provider(o.filter.provider);
   GpuFilter filter = o.filter;
   if (!o.min_memory.empty()) {
     char* end = nullptr;

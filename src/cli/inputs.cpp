@@ -3,6 +3,7 @@
 
 #include <gpuadvise/error.hpp>
 #include <gpuadvise/files.hpp>
+#include <gpuadvise/units.hpp>
 
 #include <fmt/format.h>
 
@@ -18,6 +19,8 @@ void apply_prices(GpuCatalog& catalog, const std::vector<std::string>& prices) {
     const auto eq = text.find('=');
     if (eq == std::string::npos)
       throw InputError(fmt::format("invalid --price '{}': expected GPU=USD, e.g. l40=0.90", text));
+    if (normalize_name(text.substr(0, eq)).empty())
+      throw InputError(fmt::format("invalid --price '{}': the GPU name before '=' is empty (expected GPU=USD, e.g. l40=0.90)", text));
     const std::string value = text.substr(eq + 1);
     char* end = nullptr;
     const double usd = std::strtod(value.c_str(), &end);

@@ -5,6 +5,12 @@
 #include <gpuadvise/error.hpp>
 #include <gpuadvise/report.hpp>
 
+#include <gpuadvise/units.hpp>
+
+#include <fmt/format.h>
+
+#include <cerrno>
+#include <cstring>
 #include <iostream>
 #include <memory>
 #include <string_view>
@@ -57,10 +63,28 @@ constexpr const char* k_footer = "Examples:\n"
                                  "  gpuadvise --model llama-3-8b --gpu l40 --gpu a6000 --batch 16 --context 8k\n"
                                  "  gpuadvise --model llama-2-13b --precision fp16 --gpu l40 --explain\n"
                                  "  gpuadvise --model llama-2-7b --task lora --json | jq .recommendation\n"
-                                 "  gpuadvise sweep --model llama-3-8b --context 2k..128k --plot sweep.svg\n"
+                                 "  gpuadvise sweep --model llama-3.1-8b --context 2k..128k --plot sweep.svg\n"
                                  "  gpuadvise check --format github deploy/*.yaml\n"
                                  "Exit codes: 0 recommendation (check: all pass), 1 nothing fits (check: a check failed), "
                                  "2 bad input, 3 internal error.";
+
+/// An option given with an empty value (--precision "", --context=) is an error, for every option of every
+/// command: checked here once, after parsing, rather than option by option. Flags take no value.
+void reject_empty_values(const CLI::App& app) {
+  for (const CLI::Option* option : app.get_options()) {
+    if (option->get_expected_min() == 0 && option->nonpositional()) continue;
+    for (const auto& value : option->results())
+      if (value.empty())
+        throw gpuadvise::InputError(option->nonpositional()
+                                        ? fmt::format("{} is empty: give it a value, or leave the option out", option->get_name())
+                                        : fmt::format("an empty {} argument", option->get_name()));
+  }
+}
+
+/// Prints an error line: names from files may hold terminal escapes, so the whole line is made printable.
+void print_error(std::string_view kind, std::string_view message) {
+  std::cerr << "gpuadvise: " << kind << ": " << gpuadvise::printable(message) << "\n";
+}
 
 } // namespace
 
@@ -80,7 +104,7 @@ int main(int argc, char** argv) {
   } catch (const CLI::Success& e) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
-    std::cerr << "gpuadvise: error: " << e.what() << "\n";
+    print_error("error", e.what());
     return 2;
   }
   try {
@@ -88,14 +112,23 @@ int main(int argc, char** argv) {
     std::size_t chosen = 0;
     for (std::size_t i = 1; i < commands.size(); ++i)
       if (commands[i].first->parsed()) chosen = i;
-    return k_commands[chosen].run(commands[chosen].second.get(), std::cout);
+    reject_empty_values(*commands[chosen].first);
+    errno = 0;
+    const int code = k_commands[chosen].run(commands[chosen].second.get(), std::cout);
+    // One check for every command: output that did not reach stdout (a full disk, a closed pipe) is an error.
+    std::cout.flush();
+    if (!std::cout) {
+      print_error("error", fmt::format("cannot write to standard output{}", errno ? fmt::format(": {}", std::strerror(errno)) : ""));
+      return 2;
+    }
+    return code;
   } catch (const gpuadvise::Error& e) {
-    std::cerr << "gpuadvise: error: " << e.what() << "\n";
+    print_error("error", e.what());
     return 2;
   } catch (const std::exception& e) { // gpuadvise::InternalError and anything else unexpected
-    std::cerr << "gpuadvise: internal error: " << e.what() << "\n";
+    print_error("internal error", e.what());
   } catch (...) {
-    std::cerr << "gpuadvise: internal error: an unknown exception\n";
+    print_error("internal error", "an unknown exception");
   }
   return 3;
 }

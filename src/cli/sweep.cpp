@@ -8,6 +8,8 @@
 
 #include <fmt/format.h>
 
+#include <cerrno>
+#include <cstring>
 #include <fstream>
 
 namespace gpuadvise::cli {
@@ -28,9 +30,9 @@ void setup_sweep(CLI::App& app, SweepCli& o) {
   app.add_option("--plot", o.plot, "Also write an SVG plot to this file (one line per GPU)");
   app.add_option("--plot-metric", o.plot_metric, "throughput-per-dollar | memory")
       ->check(CLI::IsMember({"throughput-per-dollar", "memory"}));
-  app.footer("Examples:\n  gpuadvise sweep --model llama-3-8b --context 2k..128k --gpu l40 --gpu a6000\n"
+  app.footer("Examples:\n  gpuadvise sweep --model llama-3.1-8b --context 2k..128k --gpu l40 --gpu a6000\n"
              "  gpuadvise sweep --model 13B --batch 1..64 --precision fp16,fp8 --format csv\n"
-             "  gpuadvise sweep --model llama-3-8b --context 2k..128k --plot sweep.svg");
+             "  gpuadvise sweep --model llama-3.1-8b --context 2k..128k --plot sweep.svg");
 }
 
 int run_sweep(const SweepCli& o, std::ostream& out) {
@@ -49,17 +51,19 @@ int run_sweep(const SweepCli& o, std::ostream& out) {
   const int count = static_cast<int>(parse_positive_int(o.count, "--count", 4096));
   const SweepResult result =
       gpuadvise::run_sweep(base, inputs.catalog, gpus, count, inputs.assumptions, grid, o.provider);
-  if (format == "csv") write_sweep_csv(out, result);
-  else if (format == "json") out << sweep_json(result).dump(2) << "\n";
-  else write_sweep_table(out, result);
+  // The plot first: a plot that cannot be written is exit 2 with nothing printed.
   if (!o.plot.empty()) {
     const SweepAxis axis = grid.contexts.size() > 1 || grid.batches.size() <= 1 ? SweepAxis::context : SweepAxis::batch;
     const SweepMetric metric = o.plot_metric == "memory" ? SweepMetric::memory_gb : SweepMetric::tokens_per_s_per_usd_hour;
     std::ofstream file(o.plot, std::ios::binary);
-    if (!file) throw InputError(fmt::format("cannot write --plot '{}'", o.plot));
+    if (!file) throw InputError(fmt::format("cannot write --plot '{}': {}", o.plot, std::strerror(errno)));
     write_svg_line_plot(file, sweep_plot(result, metric, axis));
-    if (!file) throw InputError(fmt::format("cannot write --plot '{}'", o.plot));
+    file.close(); // flushes: a full disk shows here, not in the destructor
+    if (file.fail()) throw InputError(fmt::format("cannot write --plot '{}': {}", o.plot, std::strerror(errno)));
   }
+  if (format == "csv") write_sweep_csv(out, result);
+  else if (format == "json") out << sweep_json(result).dump(2) << "\n";
+  else write_sweep_table(out, result);
   return 0;
 }
 
