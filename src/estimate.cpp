@@ -299,6 +299,26 @@ StepModel::StepModel(const Workload& w, const PrecisionDecision& p, const Gpu& g
   m_kv_per_token_per_gpu = m_kv_per_token / kv_split;
   m_fixed_s = runtime.step_overhead_s + runtime.layer_overhead_s * w.shape.num_layers;
   m_half_tokens = a.gemm_half_tokens;
+  if (!w.shape.moe) m_dense_weight_bytes = weight_bytes_read(w, p.effective, a, 1);
+}
+
+double StepModel::step_case_s(int which, double decodes, double decode_context, double prefill_tokens,
+                              double prefill_position) const {
+  const double tokens = decodes + prefill_tokens;
+  if (tokens <= 0) return 0;
+  const ModelShape& s = m_w->shape;
+  const double mean_context = decodes > 0 ? decode_context / decodes : 0;
+  const double flops = tokens * 2.0 * m_matmul_params +
+                       m_attn_flops * (decodes * attended_tokens_all_layers(s, mean_context) +
+                                       prefill_tokens * attended_tokens_all_layers(s, prefill_position));
+  const double bytes = (m_dense_weight_bytes >= 0 ? m_dense_weight_bytes : weight_bytes_read(*m_w, m_p.effective, *m_a, tokens)) +
+                       decode_context * m_kv_per_token;
+  const double fill = prefill_tokens > 0 ? tokens / (tokens + m_half_tokens) : 1.0;
+  const double compute = which == 0 ? m_compute.high : which == 2 ? m_compute.low : m_compute.expected;
+  const double memory = which == 0 ? m_memory.high : which == 2 ? m_memory.low : m_memory.expected;
+  const double fixed = (m_fixed_s + 2.0 * s.num_layers * allreduce_s(m_link, m_count, tokens * s.hidden_size * m_act_bytes)) *
+                       (which == 0 ? 0.5 : which == 2 ? 2.0 : 1.0);
+  return std::max(flops / (m_peak * compute * fill), bytes / (m_bandwidth * memory)) + fixed;
 }
 
 Span StepModel::step_s(double decodes, double decode_context, double prefill_tokens, double prefill_position) const {

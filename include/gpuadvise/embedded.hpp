@@ -17,6 +17,8 @@ std::string embedded_catalog_date();
 std::string_view embedded_generative_json();
 /// data/embedding.json as it was at build time.
 std::string_view embedded_embedding_json();
+/// data/serving_validation.json as it was at build time.
+std::string_view embedded_serving_validation_json();
 /// data/validation.json as it was at build time.
 std::string_view embedded_validation_json();
 

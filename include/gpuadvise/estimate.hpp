@@ -106,6 +106,8 @@ public:
   /// (summed), and `prefill_tokens` prompt tokens attending on average to `prefill_position` earlier
   /// positions. Low (optimistic), expected and high (pessimistic) seconds.
   Span step_s(double decodes, double decode_context, double prefill_tokens, double prefill_position) const;
+  /// The same step in one case only: 0 optimistic, 1 expected, 2 pessimistic (what the simulator runs).
+  double step_case_s(int which, double decodes, double decode_context, double prefill_tokens, double prefill_position) const;
   /// KV-cache bytes one token occupies on each GPU (after the tensor-parallel split).
   double kv_bytes_per_token_per_gpu() const { return m_kv_per_token_per_gpu; }
 
@@ -116,6 +118,7 @@ private:
   int m_count;
   double m_peak = 0, m_bandwidth = 0, m_matmul_params = 0, m_attn_flops = 0, m_kv_per_token = 0,
          m_kv_per_token_per_gpu = 0, m_fixed_s = 0, m_act_bytes = 0, m_half_tokens = 0;
+  double m_dense_weight_bytes = -1;  ///< weights one pass reads when that does not depend on the tokens (no MoE)
   Range m_compute, m_memory;
   Link m_link;
 };

@@ -10,10 +10,12 @@
 #include <nlohmann/json.hpp>
 
 #include <cstdint>
+#include <map>
 #include <ostream>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <tuple>
 #include <vector>
 
 namespace gpuadvise {
@@ -91,6 +93,7 @@ struct ServingResult {
   int finished = 0;
   double duration_s = 0;                ///< first arrival to last completion
   Percentiles ttft_s, tpot_s, itl_s, e2e_s;
+  double ttft_mean_s = 0, tpot_mean_s = 0, e2e_mean_s = 0;
   double request_throughput_per_s = 0;
   double output_tokens_per_s = 0;
   double goodput_per_s = 0;             ///< requests meeting every target, per second
@@ -98,6 +101,7 @@ struct ServingResult {
   double kv_utilization = 0;            ///< mean share of KV blocks in use during steps
   double queueing_share = 0;            ///< mean share of a request's latency spent waiting to start
   int preemptions = 0;
+  bool stable = true;                   ///< latency does not grow over the run (the fleet keeps up with the load)
   double mean_step_s = 0;
   double mean_batch = 0;                ///< sequences per step, mean
   std::int64_t kv_blocks = 0;           ///< per replica
@@ -168,5 +172,32 @@ nlohmann::json serving_json(const ServingReport& report);
 
 /// Hours in a month for $/month (730 = 8760 / 12).
 inline constexpr double k_hours_per_month = 730;
+
+} // namespace gpuadvise
+
+namespace gpuadvise {
+
+/// One published serving measurement next to the simulation of the same settings.
+struct ServingValidationRow {
+  std::string id, source, engine, model, gpu;
+  int tp = 1;
+  std::string setting;            ///< "all 500 at once", "32 req/s", "concurrency 25"
+  std::string skipped;            ///< why the row is not simulated (empty when it is)
+  /// Metric name -> (measured, simulated): output_tokens_per_s, ttft_s, tpot_s, e2e_s (medians where the
+  /// source gives medians, else means).
+  std::vector<std::tuple<std::string, double, double>> metrics;
+};
+
+/// Simulates every row of a serving validation file (data/serving_validation.json's format).
+std::vector<ServingValidationRow> run_serving_validation(std::string_view text, std::string_view origin,
+                                                         const GpuCatalog& catalog, const ModelCatalog& models,
+                                                         const Assumptions& assumptions);
+
+/// Median absolute error and row count per metric.
+std::map<std::string, std::pair<double, int>> serving_validation_summary(const std::vector<ServingValidationRow>& rows);
+/// The rows as a table with the medians.
+void write_serving_validation_text(std::ostream& out, const std::vector<ServingValidationRow>& rows);
+/// The rows and medians as JSON.
+nlohmann::json serving_validation_json(const std::vector<ServingValidationRow>& rows);
 
 } // namespace gpuadvise

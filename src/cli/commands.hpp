@@ -93,6 +93,7 @@ int run_catalog(const CatalogCli& o, std::ostream& out);
 /// Options of `gpuadvise validate`.
 struct ValidateCli {
   std::string data;
+  bool serving = false;
   InputOptions inputs;
   FormatOptions format;
 };

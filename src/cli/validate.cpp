@@ -3,12 +3,14 @@
 
 #include <gpuadvise/embedded.hpp>
 #include <gpuadvise/files.hpp>
+#include <gpuadvise/serving.hpp>
 #include <gpuadvise/validation.hpp>
 
 namespace gpuadvise::cli {
 
 void setup_validate(CLI::App& app, ValidateCli& o) {
   app.add_option("--data", o.data, "Measurements file (default: data/validation.json as built in)");
+  app.add_flag("--serving", o.serving, "Validate the serving simulator against data/serving_validation.json instead");
   // No --price: validation compares speeds, not costs.
   add_input_options(app, o.inputs, {.catalog = true, .models_catalog = true, .calibration = true});
   add_format_options(app, o.format, {"text", "json"}, "text | json", "Print rows and summary as JSON");
@@ -19,6 +21,15 @@ int run_validate(const ValidateCli& o, std::ostream& out) {
   const std::string format = chosen_format(o.format, "text");
   const Inputs inputs = load_inputs(o.inputs);
   const auto& [catalog, models, assumptions] = inputs;
+  if (o.serving) {
+    const auto rows = o.data.empty() ? run_serving_validation(embedded_serving_validation_json(),
+                                                              "data/serving_validation.json (embedded)", catalog, models, assumptions)
+                                     : run_serving_validation(read_text_file(o.data, "measurements file"), o.data, catalog,
+                                                              models, assumptions);
+    if (format == "json") out << serving_validation_json(rows).dump(2) << "\n";
+    else write_serving_validation_text(out, rows);
+    return 0;
+  }
   auto results = o.data.empty()
                      ? run_validation(embedded_validation_json(), "data/validation.json (embedded)", catalog, models, assumptions)
                      : run_validation(read_text_file(o.data, "measurements file"), o.data, catalog, models, assumptions);

@@ -47,31 +47,46 @@ struct Replica {
   int outstanding() const { return static_cast<int>(waiting.size() + running.size()); }
 };
 
-double percentile(std::vector<double>& v, double q) {
-  if (v.empty()) return 0;
-  std::sort(v.begin(), v.end());
-  const std::size_t rank = static_cast<std::size_t>(std::ceil(q * static_cast<double>(v.size())));
-  return v[std::min(v.size() - 1, rank == 0 ? 0 : rank - 1)];
+/// Nearest-rank percentile of sorted values.
+double percentile(const std::vector<double>& sorted, double q) {
+  if (sorted.empty()) return 0;
+  const std::size_t rank = static_cast<std::size_t>(std::ceil(q * static_cast<double>(sorted.size())));
+  return sorted[std::min(sorted.size() - 1, rank == 0 ? 0 : rank - 1)];
 }
 
-Percentiles percentiles_of(std::vector<double> v) { return {percentile(v, 0.50), percentile(v, 0.95), percentile(v, 0.99)}; }
-
-/// Weighted percentile of step durations, each counted once per sequence it advanced (inter-token latency).
-Percentiles weighted_percentiles(std::vector<std::pair<double, double>> v) {
-  if (v.empty()) return {};
+Percentiles percentiles_of(std::vector<double> v) {
   std::sort(v.begin(), v.end());
-  double total = 0;
-  for (const auto& [value, weight] : v) total += weight;
-  auto at = [&](double q) {
-    double seen = 0;
-    for (const auto& [value, weight] : v) {
-      seen += weight;
-      if (seen >= q * total) return value;
-    }
-    return v.back().first;
-  };
-  return {at(0.50), at(0.95), at(0.99)};
+  return {percentile(v, 0.50), percentile(v, 0.95), percentile(v, 0.99)};
 }
+
+/// Step durations weighted by the sequences each advanced, in log-spaced bins (0.5% wide, 1 us to ~1000 s):
+/// the inter-token latency distribution without storing every token.
+class StepHistogram {
+public:
+  void add(double seconds, double weight) {
+    const double x = std::log(std::max(seconds, k_min) / k_min) / k_log_step;
+    m_bins[std::min(m_bins.size() - 1, static_cast<std::size_t>(x))] += weight;
+    m_total += weight;
+  }
+  Percentiles percentiles() const {
+    if (m_total <= 0) return {};
+    auto at = [&](double q) {
+      double seen = 0;
+      for (std::size_t i = 0; i < m_bins.size(); ++i) {
+        seen += m_bins[i];
+        if (seen >= q * m_total) return k_min * std::exp((static_cast<double>(i) + 0.5) * k_log_step);
+      }
+      return k_min * std::exp(static_cast<double>(m_bins.size()) * k_log_step);
+    };
+    return {at(0.50), at(0.95), at(0.99)};
+  }
+
+private:
+  static constexpr double k_min = 1e-6;
+  static constexpr double k_log_step = 0.005;
+  std::vector<double> m_bins = std::vector<double>(static_cast<std::size_t>(std::log(1e9) / k_log_step) + 1, 0.0);
+  double m_total = 0;
+};
 
 int sample_length(const LengthDistribution& d, std::mt19937_64& rng) {
   double value = d.mean;
@@ -234,8 +249,7 @@ ServingResult simulate(const ReplicaModel& model, int replicas, const Traffic& t
   std::vector<Replica> fleet(static_cast<std::size_t>(replicas));
   for (auto& r : fleet) r.free_blocks = model.kv_blocks;
   const auto blocks_for = [&](int tokens) { return (tokens + e.block_size - 1) / e.block_size; };
-  std::vector<std::pair<double, double>> itl; // (step seconds, sequences that got a token)
-  itl.reserve(seqs.size() * 4);
+  StepHistogram itl; // step seconds, weighted by the sequences that got a token
   double kv_weighted = 0, time_weighted = 0, step_sum = 0, batch_sum = 0;
   int steps = 0, preemptions = 0, finished = 0;
   std::size_t rr = 0;
@@ -298,10 +312,10 @@ ServingResult simulate(const ReplicaModel& model, int replicas, const Traffic& t
       if (s.started < 0) s.started = now;
       return true;
     };
-    for (int id : r.running)
-      if (budget > 0 && seqs[static_cast<std::size_t>(id)].to_prefill > 0 &&
-          std::find(r.decodes.begin(), r.decodes.end(), id) == r.decodes.end())
-        prefill(id);
+    // (A decoding sequence has nothing left to prefill, so the two lists never share a sequence.)
+    if (static_cast<int>(r.decodes.size()) < static_cast<int>(r.running.size()))
+      for (std::size_t i = 0; i < r.running.size() && budget > 0; ++i)
+        if (seqs[static_cast<std::size_t>(r.running[i])].to_prefill > 0) prefill(r.running[i]);
     while (budget > 0 && !r.waiting.empty() && static_cast<int>(r.running.size()) < e.max_num_seqs) {
       const int id = r.waiting.front();
       if (!prefill(id)) break;
@@ -314,8 +328,8 @@ ServingResult simulate(const ReplicaModel& model, int replicas, const Traffic& t
     }
     // Attention work of the prompt chunks: each token attends on average to its position (all layers).
     const double attended = prefill_tokens > 0 ? prefill_attended / prefill_tokens : 0;
-    const Span t = model.step.step_s(static_cast<double>(r.decodes.size()), decode_context, prefill_tokens, attended);
-    const double seconds = model.case_index == 0 ? t.low : model.case_index == 2 ? t.high : t.expected;
+    const double seconds =
+        model.step.step_case_s(model.case_index, static_cast<double>(r.decodes.size()), decode_context, prefill_tokens, attended);
     r.busy = true;
     r.step_end = now + seconds;
     const double used = static_cast<double>(model.kv_blocks - r.free_blocks);
@@ -324,7 +338,7 @@ ServingResult simulate(const ReplicaModel& model, int replicas, const Traffic& t
     step_sum += seconds;
     batch_sum += static_cast<double>(r.decodes.size() + r.prefills.size());
     ++steps;
-    if (!r.decodes.empty()) itl.emplace_back(seconds, static_cast<double>(r.decodes.size()));
+    if (!r.decodes.empty()) itl.add(seconds, static_cast<double>(r.decodes.size()));
   };
 
   auto route = [&](int id, double now) {
@@ -419,10 +433,31 @@ ServingResult simulate(const ReplicaModel& model, int replicas, const Traffic& t
     out.output_tokens_per_s += s.output;
   }
   out.duration_s = finished > 0 ? last_time - first_arrival : 0;
+  // A fleet that cannot keep up shows a queue that grows with time: the last quarter of the arrivals waits
+  // far longer than the second quarter (Poisson noise and warm-up stay well inside 1.5x + 0.5 s).
+  if (!closed && seqs.size() >= 8) {
+    auto mean_e2e = [&](std::size_t from, std::size_t to) {
+      double sum = 0;
+      std::size_t n = 0;
+      for (std::size_t i = from; i < to; ++i)
+        if (seqs[i].finished >= 0) sum += seqs[i].finished - seqs[i].arrival, ++n;
+      return n > 0 ? sum / static_cast<double>(n) : 0.0;
+    };
+    const std::size_t q = seqs.size() / 4;
+    out.stable = finished == static_cast<int>(seqs.size()) && mean_e2e(3 * q, seqs.size()) <= 1.5 * mean_e2e(q, 2 * q) + 0.5;
+  }
+  auto mean = [](const std::vector<double>& v) {
+    double sum = 0;
+    for (double x : v) sum += x;
+    return v.empty() ? 0.0 : sum / static_cast<double>(v.size());
+  };
+  out.ttft_mean_s = mean(ttft);
+  out.tpot_mean_s = mean(tpot);
+  out.e2e_mean_s = mean(e2e);
   out.ttft_s = percentiles_of(std::move(ttft));
   out.tpot_s = percentiles_of(std::move(tpot));
   out.e2e_s = percentiles_of(std::move(e2e));
-  out.itl_s = weighted_percentiles(std::move(itl));
+  out.itl_s = itl.percentiles();
   if (out.duration_s > 0) {
     out.request_throughput_per_s = finished / out.duration_s;
     out.output_tokens_per_s /= out.duration_s;

@@ -39,8 +39,8 @@ std::string first_miss(const ServingResult& r, const Targets& t) {
 /// The fleet keeps up and meets every target: all requests finish, and the rate is served (an overloaded
 /// fleet's queue grows without bound, which shows as a served rate below the offered one).
 bool acceptable(const ServingResult& r, const Traffic& traffic, const Targets& t, std::size_t requests) {
-  if (r.finished < static_cast<int>(requests)) return false;
-  if (traffic.rate && r.request_throughput_per_s < 0.9 * *traffic.rate) return false;
+  if (r.finished < static_cast<int>(requests) || !r.stable) return false;
+  (void)traffic;
   return first_miss(r, t).empty();
 }
 
@@ -74,10 +74,20 @@ std::vector<ServingPlan> search_serving_plans(const Workload& w, const GpuCatalo
       plan.fits = model.kv_blocks * engine.block_size >= longest;
       if (!plan.fits) continue;
       auto run = [&](int replicas, const Traffic& t) { return simulate(model, replicas, t, targets, search.router); };
-      // Replicas: 1, 2, 4, ... until the targets are met, then bisect between the last two.
+      // One replica saturated (closed loop at max-num-seqs): its request rate bounds the fleet from below.
+      Traffic saturated = traffic;
+      saturated.trace.clear();
+      saturated.rate.reset();
+      saturated.concurrency = engine.max_num_seqs;
+      saturated.requests = static_cast<int>(std::min<std::size_t>(requests, 1000));
+      const double ceiling = run(1, saturated).request_throughput_per_s;
+      // Replicas: from that bound, doubling until the targets are met, then bisect between the last two.
       int lo = 0, hi = 0;
       ServingResult at_hi;
-      for (int n = 1; n <= search.max_replicas; n *= 2) {
+      const int start = traffic.rate && ceiling > 0
+                            ? std::clamp(static_cast<int>(std::ceil(*traffic.rate / ceiling)), 1, search.max_replicas)
+                            : 1;
+      for (int n = start; n <= search.max_replicas; n = n == search.max_replicas ? n + 1 : std::min(2 * n, search.max_replicas)) {
         ServingResult r = run(n, traffic);
         if (acceptable(r, traffic, targets, requests)) {
           hi = n;
@@ -110,17 +120,11 @@ std::vector<ServingPlan> search_serving_plans(const Workload& w, const GpuCatalo
       plan.optimistic = simulate(fast, fleet, traffic, targets, search.router);
       plan.pessimistic = simulate(slow, fleet, traffic, targets, search.router);
       // The highest rate one replica sustains within the targets: bisect between 0 and its saturation rate.
-      Traffic saturated = traffic;
-      saturated.trace.clear();
-      saturated.rate.reset();
-      saturated.concurrency = engine.max_num_seqs;
-      saturated.requests = static_cast<int>(std::min<std::size_t>(requests, 2000));
-      const double ceiling = run(1, saturated).request_throughput_per_s;
       if (plan.replicas > 0 && ceiling > 0) {
         Traffic probe = saturated;
         probe.concurrency.reset();
         double good = 0, bad = ceiling * 1.05;
-        for (int i = 0; i < 7; ++i) {
+        for (int i = 0; i < 6; ++i) {
           probe.rate = (good + bad) / 2;
           if (acceptable(run(1, probe), probe, targets, static_cast<std::size_t>(probe.requests))) good = *probe.rate;
           else bad = *probe.rate;
@@ -247,14 +251,20 @@ void write_serving_text(std::ostream& out, const ServingReport& report) {
       << range("TPOT", r.tpot_s, pick->optimistic.tpot_s, pick->pessimistic.tpot_s)
       << range("ITL", r.itl_s, pick->optimistic.itl_s, pick->pessimistic.itl_s)
       << range("e2e", r.e2e_s, pick->optimistic.e2e_s, pick->pessimistic.e2e_s);
-  out << fmt::format("  load     {:.1f} requests/s, {:.0f} output tok/s; goodput {:.0f}%; KV cache {:.0f}% used; {:.0f}% "
-                     "of latency queueing\n",
-                     r.request_throughput_per_s, r.output_tokens_per_s, r.goodput_share * 100, r.kv_utilization * 100,
-                     r.queueing_share * 100);
-  out << fmt::format("  cost     {}/hr = {} GPUs x {}/hr; {} per month (730 h); {} per 1M output tokens\n",
-                     format_usd(pick->usd_per_hour), pick->replicas * pick->tp, format_usd(pick->usd_per_hour / (pick->replicas * pick->tp)),
-                     format_usd(pick->usd_per_month), format_usd(pick->usd_per_million_output_tokens));
+  out << wrap_text(fmt::format("load     {} output tok/s ({:.1f} requests/s served over the run, queue drain included); "
+                               "goodput {:.0f}%; KV cache {:.0f}% used; {:.0f}% of latency queueing",
+                               static_cast<long long>(std::llround(r.output_tokens_per_s)), r.request_throughput_per_s,
+                               r.goodput_share * 100, r.kv_utilization * 100, r.queueing_share * 100),
+                   "  ", "           ");
+  out << wrap_text(fmt::format("cost     {}/hr = {} GPUs x {}/hr; {} per month (730 h); {} per 1M output tokens",
+                               format_usd(pick->usd_per_hour), pick->replicas * pick->tp,
+                               format_usd(pick->usd_per_hour / (pick->replicas * pick->tp)), format_usd(pick->usd_per_month),
+                               format_usd(pick->usd_per_million_output_tokens)),
+                   "  ", "           ");
   out << fmt::format("  capacity one replica sustains {:.1f} requests/s within the targets\n", pick->max_rate_per_replica);
+  out << wrap_text("(p95 ranges: the same fleet with the optimistic and pessimistic step times; see docs/serving.md for "
+                   "what the simulator leaves out)",
+                   "", " ");
 }
 
 nlohmann::json serving_json(const ServingReport& report) {

@@ -1,0 +1,169 @@
+// The serving simulator (issue 13): properties that must hold whatever the constants, and the plan search.
+#include <gpuadvise/serving.hpp>
+
+#include <catch2/catch.hpp>
+
+using namespace gpuadvise;
+
+namespace {
+
+struct Fixture {
+  GpuCatalog catalog = GpuCatalog::embedded();
+  ModelCatalog models = ModelCatalog::embedded();
+  Assumptions assumptions = Assumptions::embedded();
+  Workload workload;
+  Fixture() {
+    WorkloadRequest r;
+    r.model = "llama-3-8b";
+    r.context = "1800";
+    r.output_tokens = "1";
+    workload = build_workload(r, models);
+  }
+  ReplicaModel replica(const char* gpu = "h100-sxm", int tp = 1) const {
+    return make_replica(workload, catalog.find(gpu), tp, assumptions, EngineSettings{});
+  }
+};
+
+Traffic at_rate(double rate, int requests = 600) {
+  Traffic t;
+  t.rate = rate;
+  t.requests = requests;
+  t.input = {1500, 0, 1, 100000};
+  t.output = {300, 0, 1, 100000};
+  return t;
+}
+
+} // namespace
+
+TEST_CASE("serving: every admitted request finishes, deterministically for a seed", "[serving]") {
+  const Fixture f;
+  const ReplicaModel m = f.replica();
+  const ServingResult a = simulate(m, 1, at_rate(5), Targets{});
+  const ServingResult b = simulate(m, 1, at_rate(5), Targets{});
+  CHECK(a.finished == 600);
+  CHECK(a.ttft_s.p95 == b.ttft_s.p95);
+  CHECK(a.output_tokens_per_s == b.output_tokens_per_s);
+  // Output tokens per second = 600 requests x 300 tokens over the run.
+  CHECK(a.output_tokens_per_s == Approx(600 * 300 / a.duration_s));
+}
+
+TEST_CASE("serving: latency never falls as the rate rises", "[serving]") {
+  const Fixture f;
+  const ReplicaModel m = f.replica();
+  double last_ttft = 0, last_e2e = 0;
+  for (double rate : {0.5, 2.0, 5.0, 10.0, 20.0}) {
+    const ServingResult r = simulate(m, 1, at_rate(rate), Targets{});
+    INFO("rate " << rate);
+    CHECK(r.ttft_s.p95 >= last_ttft * 0.98);
+    CHECK(r.e2e_s.p50 >= last_e2e * 0.98);
+    last_ttft = r.ttft_s.p95;
+    last_e2e = r.e2e_s.p50;
+  }
+}
+
+TEST_CASE("serving: more replicas never raise p95 latency", "[serving]") {
+  const Fixture f;
+  const ReplicaModel m = f.replica("l40s");
+  double last = 1e30;
+  for (int replicas : {1, 2, 4, 8}) {
+    const ServingResult r = simulate(m, replicas, at_rate(8, 800), Targets{});
+    INFO(replicas << " replicas");
+    CHECK(r.ttft_s.p95 <= last * 1.02);
+    last = r.ttft_s.p95;
+  }
+}
+
+TEST_CASE("serving: far below capacity, TTFT is one prompt's prefill step", "[serving]") {
+  const Fixture f;
+  const ReplicaModel m = f.replica();
+  const ServingResult r = simulate(m, 1, at_rate(0.05, 100), Targets{});
+  // Alone in the engine: one step computes the 1,500-token prompt and samples the first token.
+  const double alone = m.step.step_case_s(1, 0, 0, 1500, 750);
+  CHECK(r.ttft_s.p50 == Approx(alone).epsilon(0.01));
+  // ... and every later token is one decode step of one sequence.
+  CHECK(r.tpot_s.p50 == Approx(m.step.step_case_s(1, 1, 1650, 0, 0)).epsilon(0.05));
+}
+
+TEST_CASE("serving: at saturation throughput approaches the batch estimate", "[serving]") {
+  const Fixture f;
+  const ReplicaModel m = f.replica();
+  Traffic t = at_rate(1);
+  t.rate.reset();
+  t.concurrency = 64;
+  t.requests = 640;
+  const ServingResult r = simulate(m, 1, t, Targets{});
+  // The batch-job estimate of the same work (64 sequences in waves: prefill, then 300 decode steps) is the
+  // throughput continuous batching approaches: it overlaps prefills with decodes, so it is not far off.
+  WorkloadRequest req;
+  req.model = "llama-3-8b";
+  req.batch = "64";
+  req.input_tokens = "1500";
+  req.output_tokens = "300";
+  req.context = "1800";
+  req.requests = "640";
+  const Workload batch = build_workload(req, f.models);
+  const Gpu& h100 = f.catalog.find("h100-sxm");
+  const PerfEstimate p = estimate_performance(batch, decide_precision(batch, h100), h100, 1, f.assumptions);
+  const double batch_rate = p.job_tokens / p.job_s.expected;
+  CHECK(r.output_tokens_per_s == Approx(batch_rate).epsilon(0.25));
+  // Never faster than decoding alone at that batch.
+  CHECK(r.output_tokens_per_s <= 64 / m.step.step_case_s(1, 64, 64 * 1650.0, 0, 0) * 1.02);
+}
+
+TEST_CASE("serving: KV blocks bound concurrency and preemption recomputes", "[serving]") {
+  const Fixture f;
+  ReplicaModel m = f.replica();
+  // 16-token blocks: 1,800 tokens need 113 blocks; allow two such sequences only.
+  m.kv_blocks = 226;
+  Traffic t = at_rate(1, 40);
+  t.rate.reset();
+  t.concurrency = 8;
+  const ServingResult r = simulate(m, 1, t, Targets{});
+  CHECK(r.finished == 40);
+  CHECK(r.kv_utilization <= 1.0);
+  CHECK(r.kv_utilization > 0.5);
+}
+
+TEST_CASE("serving: traces and profiles", "[serving]") {
+  const auto trace = parse_trace("arrival_s,input_tokens,output_tokens\n0,100,10\n0.5,200,20\n", "t.csv");
+  REQUIRE(trace.size() == 2);
+  CHECK(trace[1].input_tokens == 200);
+  const auto jsonl = parse_trace("{\"arrival_s\": 1, \"input_tokens\": 5, \"output_tokens\": 6}\n", "t.jsonl");
+  CHECK(jsonl[0].output_tokens == 6);
+  CHECK_THROWS_WITH(parse_trace("arrival_s,input_tokens,output_tokens\n0,abc,1\n", "t.csv"), Catch::Contains("t.csv: line 2"));
+  CHECK_THROWS_WITH(find_length_profile("sharegtp"), Catch::Contains("sharegpt"));
+  Traffic t;
+  t.rate = 10;
+  t.requests = 5000;
+  t.input = find_length_profile("sharegpt").input;
+  t.output = find_length_profile("sharegpt").output;
+  double sum = 0;
+  for (const auto& r : generate_requests(t)) sum += r.input_tokens;
+  CHECK(sum / 5000 == Approx(202).epsilon(0.08)); // the profile's published mean
+}
+
+TEST_CASE("serving: the plan search meets the targets at the lowest cost", "[serving]") {
+  const Fixture f;
+  Targets targets;
+  targets.ttft_p95 = 0.5;
+  targets.tpot_p95 = 0.04;
+  ServingSearch search;
+  search.gpus = {&f.catalog.find("h100-sxm"), &f.catalog.find("l40s")};
+  const auto plans = search_serving_plans(f.workload, f.catalog, f.assumptions, at_rate(20, 1000), targets, EngineSettings{}, search);
+  REQUIRE(!plans.empty());
+  const ServingPlan& best = plans.front();
+  REQUIRE(best.replicas > 0);
+  CHECK(best.result.ttft_s.p95 <= 0.5);
+  CHECK(best.result.tpot_s.p95 <= 0.04);
+  // Cost = replicas x TP x the GPU's price; a month is 730 hours.
+  CHECK(best.usd_per_hour == Approx(best.replicas * best.tp * best.gpu->price("")->usd_per_hour));
+  CHECK(best.usd_per_month == Approx(best.usd_per_hour * 730));
+  for (const auto& p : plans)
+    if (p.replicas > 0 && p.priced) CHECK(p.usd_per_hour >= best.usd_per_hour);
+  // One replica fewer misses (bisection found the fewest).
+  if (best.replicas > 1) {
+    const ReplicaModel m = make_replica(f.workload, *best.gpu, best.tp, f.assumptions, EngineSettings{});
+    const ServingResult fewer = simulate(m, best.replicas - 1, at_rate(20, 1000), targets);
+    CHECK((fewer.ttft_s.p95 > 0.5 || fewer.tpot_s.p95 > 0.04 || !fewer.stable));
+  }
+}
