@@ -335,16 +335,7 @@ std::vector<Part> generative_parts(const Workload& w, const Candidate& c, const 
                           {constant_source(a, "vae_decode_bytes_per_pixel"),
                            g.model.transformer ? std::string("DiT working set: docs/generative.md")
                                                : constant_source(a, "unet_activation_channels")}));
-  t.push_back(memory_part("overhead_bytes", "runtime overhead per GPU", explain_gb(m.overhead_bytes), m.overhead_bytes,
-                          {a.runtime_overhead_source}));
-  t.push_back(memory_part("total_bytes", "weights + activations + overhead",
-                          fmt::format("{} + {} + {} = {}", explain_gb(m.weights_bytes), explain_gb(m.activation_bytes),
-                                      explain_gb(m.overhead_bytes), explain_gb(m.total_bytes)),
-                          m.total_bytes));
-  t.push_back(memory_part("usable_bytes", "memory utilization x allocatable",
-                          fmt::format("{} x {} = {}", w.memory_utilization, explain_gb(m.allocatable_bytes), explain_gb(m.usable_bytes)),
-                          m.usable_bytes,
-                          {catalog_source(*c.gpu, c.gpu->allocatable_measured ? "memory_allocatable_mib" : "memory_gb")}));
+  append_memory_totals(t, w, c, a);
   const Range& eta = a.fraction("compute", c.gpu->architecture, p);
   const double peak = c.gpu->peak_flops(compute_format(p));
   t.push_back({"step_flops", g.model.transformer ? "passes x (2 x params x tokens + 4 x layers x hidden x tokens^2) x (1 + add-on share)"
@@ -389,16 +380,7 @@ std::vector<Part> analytics_parts(const Workload& w, const Candidate& c, const A
                           fmt::format("{} x ({} - 1) / {} = {}", explain_gb(s.dataset_bytes), explain_num(factor), n,
                                       explain_gb(m.activation_bytes)),
                           m.activation_bytes, sources));
-  t.push_back(memory_part("overhead_bytes", "runtime overhead per GPU", explain_gb(m.overhead_bytes), m.overhead_bytes,
-                          {a.runtime_overhead_source}));
-  t.push_back(memory_part("total_bytes", "data + working set + overhead",
-                          fmt::format("{} + {} + {} = {}", explain_gb(m.weights_bytes), explain_gb(m.activation_bytes),
-                                      explain_gb(m.overhead_bytes), explain_gb(m.total_bytes)),
-                          m.total_bytes));
-  t.push_back(memory_part("usable_bytes", "memory utilization x allocatable",
-                          fmt::format("{} x {} = {}", w.memory_utilization, explain_gb(m.allocatable_bytes), explain_gb(m.usable_bytes)),
-                          m.usable_bytes,
-                          {catalog_source(*c.gpu, c.gpu->allocatable_measured ? "memory_allocatable_mib" : "memory_gb")}));
+  append_memory_totals(t, w, c, a);
   const double eta = a.constant("analytics_bandwidth_fraction");
   t.push_back({"bytes_scanned", "dataset bytes x passes of the operations", fmt::format("{} x {} = {}", explain_gb(s.dataset_bytes),
                explain_num(passes), explain_gb(perf.decode_bytes_per_step)), perf.decode_bytes_per_step, "bytes", sources,

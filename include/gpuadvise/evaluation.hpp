@@ -68,6 +68,9 @@ const KindModule& kind_module(WorkloadKind kind);
 /// Parses a --workload value through the registry (case-insensitive). Throws InputError naming the known kinds.
 WorkloadKind parse_kind_name(std::string_view text);
 
+/// The memory parts every kind ends with: runtime overhead, the total of the memory parts so far (its
+/// formula names them) and what is usable (memory utilization x allocatable), all per GPU.
+void append_memory_totals(std::vector<Part>& parts, const Workload& w, const Candidate& c, const Assumptions& a);
 /// The cost parts every kind shares: $/hr, job $ and the per-item cost (from CostEstimate, never recomputed).
 void append_cost_parts(std::vector<Part>& parts, const Workload& w, const Candidate& c);
 /// A memory part per GPU (unit bytes, per GPU).

@@ -224,15 +224,7 @@ std::vector<Part> embedding_parts(const Workload& w, const Candidate& c, const A
                                       m.hidden_size, m.gated_mlp ? 3 : 2, m.intermediate_size,
                                       explain_num(activation_bytes_per_element(p)), explain_gb(mem.activation_bytes)),
                           mem.activation_bytes, {"docs/formulas.md, Embedding models"}));
-  t.push_back(memory_part("overhead_bytes", "runtime overhead per GPU", explain_gb(mem.overhead_bytes), mem.overhead_bytes,
-                          {a.runtime_overhead_source}));
-  t.push_back(memory_part("total_bytes", "weights + activations + overhead",
-                          fmt::format("{} + {} + {} = {}", explain_gb(mem.weights_bytes), explain_gb(mem.activation_bytes),
-                                      explain_gb(mem.overhead_bytes), explain_gb(mem.total_bytes)),
-                          mem.total_bytes));
-  t.push_back(memory_part("usable_bytes", "memory utilization x allocatable",
-                          fmt::format("{} x {} = {}", w.memory_utilization, explain_gb(mem.allocatable_bytes), explain_gb(mem.usable_bytes)),
-                          mem.usable_bytes, {catalog_source(gpu, gpu.allocatable_measured ? "memory_allocatable_mib" : "memory_gb")}));
+  append_memory_totals(t, w, c, a);
   const double attended = encoder_attended_positions(m, static_cast<double>(w.context));
   t.push_back({"flops_per_token", "2 x (params - lookup tables) + 4 x layers x h x attended positions",
                fmt::format("2 x ({} - {}) + 4 x {} x {} x {} = {}", explain_num(w.params_total), explain_num(table_params(m)),

@@ -72,16 +72,8 @@ std::vector<Part> llm_parts(const Workload& w, const Candidate& c, const Assumpt
                                  : s.intermediate_size,
                            explain_num(act_bpe), std::min<std::int64_t>(c.batch, 256), s.vocab_size, n, explain_gb(m.activation_bytes)),
                m.activation_bytes, "bytes", {a.max_batched_tokens_source}});
-  t.push_back({"overhead_bytes", "runtime overhead per GPU", explain_gb(m.overhead_bytes), m.overhead_bytes, "bytes",
-               {a.runtime_overhead_source}});
-  t.push_back({"total_bytes", "weights + KV cache + activations + overhead",
-               fmt::format("{} + {} + {} + {} = {}", explain_gb(m.weights_bytes), explain_gb(m.kv_cache_bytes), explain_gb(m.activation_bytes),
-                           explain_gb(m.overhead_bytes), explain_gb(m.total_bytes)),
-               m.total_bytes, "bytes", {}});
-  t.push_back({"usable_bytes", "memory utilization x allocatable",
-               fmt::format("{} x {} = {}", w.memory_utilization, explain_gb(m.allocatable_bytes), explain_gb(m.usable_bytes)), m.usable_bytes,
-               "bytes",
-               {catalog_source(gpu, gpu.allocatable_measured ? "memory_allocatable_mib" : "memory_gb")}});
+  classify_parts(t);
+  append_memory_totals(t, w, c, a);
 
   const auto& perf = c.performance;
   const Range& bw = a.fraction("bandwidth", gpu.architecture, p);
@@ -185,16 +177,7 @@ std::vector<Part> training_parts(const Workload& w, const Candidate& c, const As
                           fmt::format("micro-batch {} x {} tokens, {} recompute, {} layers / PP {} = {}", s.micro_batch, s.sequence,
                                       to_string(s.recompute), w.shape.num_layers, plan.pp, explain_gb(m.activation_bytes)),
                           m.activation_bytes, {"Korthikanti et al. 2022, docs/training.md"}));
-  t.push_back(memory_part("overhead_bytes", "runtime overhead per GPU", explain_gb(m.overhead_bytes), m.overhead_bytes,
-                          {a.runtime_overhead_source}));
-  t.push_back(memory_part("total_bytes", "weights + gradients + optimizer + activations + overhead",
-                          fmt::format("{} + {} + {} + {} + {} = {}", explain_gb(m.weights_bytes), explain_gb(m.gradients_bytes),
-                                      explain_gb(m.optimizer_bytes), explain_gb(m.activation_bytes), explain_gb(m.overhead_bytes),
-                                      explain_gb(m.total_bytes)),
-                          m.total_bytes));
-  t.push_back(memory_part("usable_bytes", "memory utilization x allocatable",
-                          fmt::format("{} x {} = {}", w.memory_utilization, explain_gb(gpu.allocatable_bytes), explain_gb(m.usable_bytes)),
-                          m.usable_bytes, {catalog_source(gpu, gpu.allocatable_measured ? "memory_allocatable_mib" : "memory_gb")}));
+  append_memory_totals(t, w, c, a);
   if (!tc.found) return t; // no plan fits: the memory above is the closest miss, and there is no speed to explain
   const Precision compute = gpu.bf16_support ? Precision::bf16 : Precision::fp16;
   const Range& mfu = a.fraction("mfu", gpu.architecture, compute);

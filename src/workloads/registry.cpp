@@ -142,6 +142,29 @@ Part time_part(std::string name, std::string formula, std::string substituted, c
   return p;
 }
 
+void append_memory_totals(std::vector<Part>& t, const Workload& w, const Candidate& c, const Assumptions& a) {
+  const double overhead = c.training ? c.training->memory.overhead_bytes : c.memory.overhead_bytes;
+  const double total = c.memory_needed_bytes(), usable = c.memory_usable_bytes();
+  t.push_back(memory_part("overhead_bytes", "runtime overhead per GPU", explain_gb(overhead), overhead, {a.runtime_overhead_source}));
+  auto label = [](const std::string& name) {
+    if (name == "kv_cache_bytes") return std::string("KV cache");
+    if (name == "activation_bytes") return std::string("activations");
+    if (name == "overhead_bytes") return std::string("overhead");
+    return name.substr(0, name.size() - 6); // weights, gradients, optimizer
+  };
+  std::vector<std::string> names, values;
+  for (const auto& part : t)
+    if (part.group == PartGroup::memory) {
+      names.push_back(label(part.name));
+      values.push_back(explain_gb(part.value));
+    }
+  t.push_back(memory_part("total_bytes", fmt::format("{}", fmt::join(names, " + ")),
+                          fmt::format("{} = {}", fmt::join(values, " + "), explain_gb(total)), total));
+  t.push_back(memory_part("usable_bytes", "memory utilization x allocatable",
+                          fmt::format("{} x {} = {}", w.memory_utilization, explain_gb(c.gpu->allocatable_bytes), explain_gb(usable)),
+                          usable, {catalog_source(*c.gpu, c.gpu->allocatable_measured ? "memory_allocatable_mib" : "memory_gb")}));
+}
+
 void append_cost_parts(std::vector<Part>& t, const Workload& w, const Candidate& c) {
   if (!c.cost.priced) return;
   auto cost = [&](std::string name, std::string formula, std::string substituted, const Span& value, std::string per,
