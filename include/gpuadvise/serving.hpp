@@ -131,8 +131,10 @@ struct ServingPlan {
   int replicas = 0;                  ///< 0: no count up to the search limit meets the targets
   bool fits = false;                 ///< one replica holds the weights and at least one sequence's KV cache
   ServingResult result;              ///< at the chosen replica count (or the largest tried)
-  ServingResult optimistic, pessimistic; ///< the same fleet with the fast and slow step-time cases
-  double max_rate_per_replica = 0;   ///< highest rate one replica sustains within the targets
+  ServingResult optimistic, pessimistic; ///< the same fleet with the fast and slow step-time cases (detailed plans)
+  double max_rate_per_replica = 0;   ///< highest rate one replica sustains within the targets (detailed plans)
+  double saturation_rate = 0;        ///< requests/s one replica serves with max-num-seqs users always waiting
+  bool detailed = false;             ///< ranges and max_rate_per_replica computed (the three cheapest plans that meet)
   bool priced = false;
   double usd_per_hour = 0, usd_per_month = 0, usd_per_million_output_tokens = 0;
   std::string failing_target;        ///< when nothing meets the targets: the first target missed and by how much

@@ -114,23 +114,7 @@ std::vector<ServingPlan> search_serving_plans(const Workload& w, const GpuCatalo
       }
       plan.result = at_hi;
       const int fleet = std::max(1, plan.replicas > 0 ? plan.replicas : lo);
-      ReplicaModel fast = model, slow = model;
-      fast.case_index = 0;
-      slow.case_index = 2;
-      plan.optimistic = simulate(fast, fleet, traffic, targets, search.router);
-      plan.pessimistic = simulate(slow, fleet, traffic, targets, search.router);
-      // The highest rate one replica sustains within the targets: bisect between 0 and its saturation rate.
-      if (plan.replicas > 0 && ceiling > 0) {
-        Traffic probe = saturated;
-        probe.concurrency.reset();
-        double good = 0, bad = ceiling * 1.05;
-        for (int i = 0; i < 6; ++i) {
-          probe.rate = (good + bad) / 2;
-          if (acceptable(run(1, probe), probe, targets, static_cast<std::size_t>(probe.requests))) good = *probe.rate;
-          else bad = *probe.rate;
-        }
-        plan.max_rate_per_replica = good;
-      }
+      plan.saturation_rate = ceiling;
       if (price) {
         plan.priced = true;
         plan.usd_per_hour = price->usd_per_hour * tp * fleet;
@@ -149,6 +133,32 @@ std::vector<ServingPlan> search_serving_plans(const Workload& w, const GpuCatalo
     if (xm) return x.usd_per_hour < y.usd_per_hour;
     return false;
   });
+  // Ranges and per-replica capacity for the plans worth reading: the three cheapest that meet the targets.
+  int detailed = 0;
+  for (auto& plan : plans) {
+    if (plan.replicas == 0 || detailed == 3) continue;
+    ++detailed;
+    plan.detailed = true;
+    ReplicaModel model = make_replica(w, *plan.gpu, plan.tp, a, engine);
+    auto run = [&](const ReplicaModel& m, int replicas, const Traffic& t) { return simulate(m, replicas, t, targets, search.router); };
+    ReplicaModel fast = model, slow = model;
+    fast.case_index = 0;
+    slow.case_index = 2;
+    plan.optimistic = run(fast, plan.replicas, traffic);
+    plan.pessimistic = run(slow, plan.replicas, traffic);
+    // The highest rate one replica sustains within the targets: bisect between 0 and its saturation rate.
+    Traffic probe = traffic;
+    probe.trace.clear();
+    probe.concurrency.reset();
+    probe.requests = static_cast<int>(std::min<std::size_t>(requests, 1000));
+    double good = 0, bad = plan.saturation_rate * 1.05;
+    for (int i = 0; i < 6 && bad > 0; ++i) {
+      probe.rate = (good + bad) / 2;
+      if (acceptable(run(model, 1, probe), probe, targets, static_cast<std::size_t>(probe.requests))) good = *probe.rate;
+      else bad = *probe.rate;
+    }
+    plan.max_rate_per_replica = good;
+  }
   return plans;
 }
 
@@ -221,7 +231,7 @@ void write_serving_text(std::ostream& out, const ServingReport& report) {
                        ok ? std::to_string(p.replicas) : "-", p.priced && ok ? format_usd(p.usd_per_hour) : "-",
                        p.priced && ok ? fmt::format("${:.0f}", p.usd_per_month) : "-", ms(p.result.ttft_s.p95),
                        ms(p.result.tpot_s.p95), p.priced && ok ? fmt::format("{:.3f}", p.usd_per_million_output_tokens) : "-",
-                       ok ? fmt::format("{:.1f}", p.max_rate_per_replica) : "-", ok ? "meets" : "misses");
+                       ok && p.detailed ? fmt::format("{:.1f}", p.max_rate_per_replica) : "-", ok ? "meets" : "misses");
   }
   out << wrap_text("(reps = replicas of TP GPUs each; TTFT95/TPOT95 = p95 time to first token and per output token at "
                    "that fleet; $/Mtok = $ per million output tokens at the rate; max/r = highest rate in requests/s one "
@@ -292,8 +302,9 @@ nlohmann::json serving_json(const ServingReport& report) {
                         {"replicas", p.replicas > 0 ? nlohmann::json(p.replicas) : nlohmann::json(nullptr)},
                         {"gpus", p.replicas > 0 ? nlohmann::json(p.replicas * p.tp) : nlohmann::json(nullptr)},
                         {"result", result_json(p.result)},
-                        {"ranges", {{"optimistic", result_json(p.optimistic)}, {"pessimistic", result_json(p.pessimistic)}}},
-                        {"max_rate_per_replica", p.replicas > 0 ? nlohmann::json(round_significant(p.max_rate_per_replica)) : nlohmann::json(nullptr)},
+                        {"ranges", p.detailed ? nlohmann::json{{"optimistic", result_json(p.optimistic)}, {"pessimistic", result_json(p.pessimistic)}}
+                                              : nlohmann::json(nullptr)},
+                        {"max_rate_per_replica", p.detailed ? nlohmann::json(round_significant(p.max_rate_per_replica)) : nlohmann::json(nullptr)},
                         {"failing_target", p.failing_target.empty() ? nlohmann::json(nullptr) : nlohmann::json(p.failing_target)}};
     if (p.priced && p.replicas > 0)
       j["cost"] = {{"usd_per_hour", round_significant(p.usd_per_hour)}, {"usd_per_month", round_significant(p.usd_per_month)},
