@@ -509,6 +509,11 @@ DeploymentResult evaluate_spec(const Spec& spec, const std::string& file, const 
 std::vector<YAML::Node> load(const std::string& text, const std::string& file) {
   const auto first = text.find_first_not_of(" \t\r\n");
   if (first == std::string::npos) invalid(file, 0, "the file is empty");
+  // A NUL byte is never in a text file, and yaml-cpp's multi-document reader can loop on one (found by
+  // fuzz_check): refuse it before parsing, naming its line.
+  if (const auto nul = text.find('\0'); nul != std::string::npos)
+    invalid(file, static_cast<int>(std::count(text.begin(), text.begin() + static_cast<std::ptrdiff_t>(nul), '\n')) + 1,
+            "a NUL byte: not a text file");
   if (text[first] == '{' || text[first] == '[') {
     // JSON: let the JSON parser say precisely what is wrong before YAML reads it for line numbers.
     try {

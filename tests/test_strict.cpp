@@ -215,3 +215,13 @@ TEST_CASE("strict: names from files are escaped before they reach a terminal", "
   CHECK_THAT(error_of([&] { catalog.merge_json("{\"gpus\": [{\"id\": \"l40\", \"name\": \"L40\\u001b]0;x\"}]}", "esc.json"); }),
              Catch::Contains("field 'name'") && Catch::Contains("L40\\x1b]0;x") && Catch::Contains("control characters"));
 }
+
+TEST_CASE("strict: a NUL byte in a deployment file is an error, not a hang in the YAML reader", "[strict][hardening]") {
+  // Found by fuzz_check: yaml-cpp's LoadAll looped on this input (a NUL where YAML expects text).
+  static const char input[] = "\0,\0\0\0\0\0\0\0\0{\n  \"deployments\": 7\0\0\b\0\0\0\0[     \"name\": \"mix  \"@+#g p";
+  const std::string text(input, sizeof input - 1);
+  const auto gpus = GpuCatalog::embedded();
+  const auto models = ModelCatalog::embedded();
+  const auto assumptions = Assumptions::embedded();
+  CHECK_THROWS_WITH(check_text(text, "nul.yaml", gpus, models, assumptions, {}), Catch::Contains("NUL byte"));
+}
