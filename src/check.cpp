@@ -529,12 +529,44 @@ std::vector<YAML::Node> load(const std::string& text, const std::string& file) {
       invalid(file, 0, fmt::format("invalid JSON: {}", text == std::string::npos ? what : what.substr(text + 2)));
     }
   }
+  // Documents split at "---" / "..." lines and read one by one with YAML::Load: yaml-cpp 0.7's LoadAll can
+  // loop forever on malformed input (found by fuzz_check). Each document is padded with the newlines before
+  // it, so yaml-cpp's line numbers stay those of the file.
   std::vector<YAML::Node> documents;
-  try {
-    documents = YAML::LoadAll(text);
-  } catch (const YAML::Exception& e) {
-    invalid(file, e.mark.is_null() ? 0 : e.mark.line + 1, fmt::format("malformed YAML: {}", e.msg));
+  std::string current;
+  int line = 0, start = 0;
+  auto flush = [&] {
+    if (current.find_first_not_of(" \t\r\n") != std::string::npos) {
+      try {
+        documents.push_back(YAML::Load(std::string(static_cast<std::size_t>(start), '\n') + current));
+      } catch (const YAML::Exception& e) {
+        invalid(file, e.mark.is_null() ? 0 : e.mark.line + 1, fmt::format("malformed YAML: {}", e.msg));
+      }
+    }
+    current.clear();
+  };
+  std::size_t pos = 0;
+  while (pos <= text.size()) {
+    const std::size_t end = std::min(text.find('\n', pos), text.size());
+    std::string row = text.substr(pos, end - pos);
+    const bool marker = row.rfind("---", 0) == 0 && (row.size() == 3 || row[3] == ' ' || row[3] == '\t' || row[3] == '\r');
+    const bool finish = row.rfind("...", 0) == 0 && (row.size() == 3 || row[3] == ' ' || row[3] == '\r');
+    if (marker || finish) {
+      flush();
+      start = line + 1;
+      if (marker && row.size() > 3) {  // "--- content": the content starts the new document on this line
+        start = line;
+        current = std::string(3, ' ') + row.substr(3) + "\n";
+      }
+    } else {
+      current += row;
+      current += '\n';
+    }
+    ++line;
+    if (end == text.size()) break;
+    pos = end + 1;
   }
+  flush();
   // "---" alone or a trailing "---" makes an empty document: nothing to check in it.
   documents.erase(std::remove_if(documents.begin(), documents.end(), [](const YAML::Node& d) { return d.IsNull(); }),
                   documents.end());
