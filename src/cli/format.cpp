@@ -30,4 +30,17 @@ std::string chosen_format(const FormatOptions& o, std::string_view fallback) {
   return o.format.empty() ? std::string(fallback) : o.format;
 }
 
+/// An option given with an empty value (--precision "", --context=) is an error, for every option of every
+/// command: checked here once, after parsing, rather than option by option. Flags take no value.
+void reject_empty_values(const CLI::App& app) {
+  for (const CLI::Option* option : app.get_options()) {
+    if (option->get_expected_min() == 0 && option->nonpositional()) continue;
+    for (const auto& value : option->results())
+      if (value.empty())
+        throw InputError(option->nonpositional()
+                                        ? fmt::format("{} is empty: give it a value, or leave the option out", option->get_name())
+                                        : fmt::format("an empty {} argument", option->get_name()));
+  }
+}
+
 } // namespace gpuadvise::cli

@@ -19,5 +19,7 @@ void add_format_options(CLI::App& app, FormatOptions& o, const std::vector<std::
                         const std::string& format_help, const std::string& json_help);
 /// The format to write: --format, json for --json, else `fallback`; --json with another --format is an InputError.
 std::string chosen_format(const FormatOptions& o, std::string_view fallback);
+/// Throws InputError for an option of `app` given with an empty value (flags take none).
+void reject_empty_values(const CLI::App& app);
 
 } // namespace gpuadvise::cli
