@@ -167,3 +167,43 @@ TEST_CASE("serving: the plan search meets the targets at the lowest cost", "[ser
     CHECK((fewer.ttft_s.p95 > 0.5 || fewer.tpot_s.p95 > 0.04 || !fewer.stable));
   }
 }
+
+TEST_CASE("serving: without chunked prefill, prompts run in prefill-only steps and long prompts still run", "[serving]") {
+  const Fixture f;
+  EngineSettings v0;
+  v0.chunked_prefill = false;
+  v0.max_num_batched_tokens = 2048;
+  const ReplicaModel m = make_replica(f.workload, f.catalog.find("h100-sxm"), 1, f.assumptions, v0);
+  // All at once, prompts (3,000 tokens) longer than the token budget: each runs alone, whole, and every
+  // request finishes (the engine sizes the budget to max-model-len when prefill is not chunked).
+  Traffic t;
+  t.concurrency = 40;
+  t.requests = 40;
+  t.input = {3000, 0, 1, 100000};
+  t.output = {50, 0, 1, 100000};
+  const ServingResult r = simulate(m, 1, t, Targets{});
+  CHECK(r.finished == 40);
+  // Prefill-only steps: the first request's first token comes after exactly one step computing its
+  // 3,000-token prompt, and the last request's after forty of them (decodes pause while prompts wait).
+  const double one_prompt = m.step.step_case_s(1, 0, 0, 3000, 1500);
+  CHECK(r.ttft_s.p99 >= 39 * one_prompt);
+}
+
+TEST_CASE("serving: multi-step scheduling delivers a run's tokens at its end", "[serving]") {
+  const Fixture f;
+  EngineSettings multi;
+  multi.num_scheduler_steps = 10;
+  const ReplicaModel m = make_replica(f.workload, f.catalog.find("h100-sxm"), 1, f.assumptions, multi);
+  // One request of 2 output tokens alone: its prompt step gives the first token; the second comes at the
+  // end of a 10-step run (the batch keeps stepping to the run's end), so TPOT = ten decode steps.
+  Traffic t;
+  t.concurrency = 1;
+  t.requests = 1;
+  t.input = {100, 0, 1, 100000};
+  t.output = {2, 0, 1, 100000};
+  const ServingResult r = simulate(m, 1, t, Targets{});
+  REQUIRE(r.finished == 1);
+  double run = 0;
+  for (int k = 0; k < 10; ++k) run += m.step.step_case_s(1, 1, 100 + k, 0, 0);
+  CHECK(r.tpot_s.p50 == Approx(run).epsilon(1e-9));
+}

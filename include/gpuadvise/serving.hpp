@@ -78,6 +78,9 @@ struct EngineSettings {
   bool chunked_prefill = true;
   double prefix_cache_hit_rate = 0;   ///< share of prompt tokens found in the prefix cache (not recomputed)
   int block_size = 16;                ///< tokens per KV-cache block
+  /// vLLM V0's multi-step scheduling (--num-scheduler-steps, 0.6.x): a decode batch runs this many steps
+  /// per scheduling; admissions wait for the run's end and its tokens reach the client at the run's end.
+  int num_scheduler_steps = 1;
 };
 
 enum class Router { round_robin, least_outstanding };

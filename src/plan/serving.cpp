@@ -44,6 +44,7 @@ struct Replica {
   // The step in flight.
   std::vector<std::pair<int, int>> prefills; ///< (sequence, tokens) computed this step
   std::vector<int> decodes;
+  int steps = 1;                     ///< engine steps in this scheduling (multi-step runs: several)
   int outstanding() const { return static_cast<int>(waiting.size() + running.size()); }
 };
 
@@ -260,42 +261,17 @@ ServingResult simulate(const ReplicaModel& model, int replicas, const Traffic& t
     r.decodes.clear();
     int budget = e.max_num_batched_tokens;
     double decode_context = 0, prefill_tokens = 0, prefill_attended = 0;
-    const bool prefill_first = !e.chunked_prefill && !r.waiting.empty();
-    // 1. Running decodes (not in a prefill-only step without chunked prefill), each needing a KV slot;
-    //    when none is free the newest sequence is preempted (recomputed when readmitted, as vLLM does).
-    auto preempt = [&](int victim) {
-      Seq& v = seqs[static_cast<std::size_t>(victim)];
-      r.free_blocks += v.blocks;
-      v.blocks = 0;
-      v.to_prefill += v.context;
-      v.context = 0;
-      r.running.erase(std::find(r.running.begin(), r.running.end(), victim));
-      r.waiting.push_front(victim);
-      ++preemptions;
-    };
-    if (!prefill_first) {
-      for (std::size_t i = 0; i < r.running.size() && budget > 0; ++i) {
-        const int id = r.running[i];
-        Seq& s = seqs[static_cast<std::size_t>(id)];
-        if (s.to_prefill > 0) continue;
-        const int need = blocks_for(s.context + 1) - s.blocks;
-        while (need > r.free_blocks && r.running.size() > i + 1) preempt(r.running.back());
-        if (need > r.free_blocks) {
-          preempt(id);
-          break;
-        }
-        r.free_blocks -= need;
-        s.blocks += need;
-        r.decodes.push_back(id);
-        decode_context += s.context;
-        --budget;
-      }
-    }
-    // 2. Prompt chunks of running sequences, then newly admitted ones, into the rest of the budget.
+    // 1. Prompt work. With chunked prefill, prompt chunks ride along with the decodes (below). Without it
+    //    (vLLM V0's default, SGLang without mixed chunks), waiting prompts run first in a prefill-only
+    //    step, whole, while the running sequences' decodes pause; a prompt longer than the token budget
+    //    runs alone (the engine sizes the budget to at least max-model-len when prefill is not chunked).
     auto prefill = [&](int id) {
       Seq& s = seqs[static_cast<std::size_t>(id)];
       int chunk = std::min(s.to_prefill, budget);
-      if (!e.chunked_prefill && chunk < s.to_prefill) return false;
+      if (!e.chunked_prefill && chunk < s.to_prefill) {
+        if (!r.prefills.empty()) return false;
+        chunk = s.to_prefill;
+      }
       const std::int64_t need = blocks_for(s.context + chunk) - s.blocks;
       if (need > r.free_blocks) {
         if (!e.chunked_prefill) return false;
@@ -312,15 +288,54 @@ ServingResult simulate(const ReplicaModel& model, int replicas, const Traffic& t
       if (s.started < 0) s.started = now;
       return true;
     };
-    // (A decoding sequence has nothing left to prefill, so the two lists never share a sequence.)
-    if (static_cast<int>(r.decodes.size()) < static_cast<int>(r.running.size()))
+    auto admit = [&] {
+      while (budget > 0 && !r.waiting.empty() && static_cast<int>(r.running.size()) < e.max_num_seqs) {
+        const int id = r.waiting.front();
+        if (!prefill(id)) break;
+        r.waiting.pop_front();
+        r.running.push_back(id);
+      }
+    };
+    if (!e.chunked_prefill) {
+      admit();
+      if (!r.prefills.empty()) budget = 0; // a prefill-only step
+    }
+    // 2. Running decodes, each needing a KV slot; when none is free the newest sequence is preempted
+    //    (recomputed when readmitted, as vLLM does).
+    auto preempt = [&](int victim) {
+      Seq& v = seqs[static_cast<std::size_t>(victim)];
+      r.free_blocks += v.blocks;
+      v.blocks = 0;
+      v.to_prefill += v.context;
+      v.context = 0;
+      r.running.erase(std::find(r.running.begin(), r.running.end(), victim));
+      r.waiting.push_front(victim);
+      ++preemptions;
+    };
+    // A multi-step run (decodes only) reserves the slots of all its steps up front (vLLM's lookahead slots).
+    const int lookahead = e.num_scheduler_steps > 1 && r.prefills.empty() ? e.num_scheduler_steps : 1;
+    for (std::size_t i = 0; i < r.running.size() && budget > 0; ++i) {
+      const int id = r.running[i];
+      Seq& s = seqs[static_cast<std::size_t>(id)];
+      if (s.to_prefill > 0) continue;
+      const int need = blocks_for(s.context + std::min(lookahead, s.output - s.generated)) - s.blocks;
+      while (need > r.free_blocks && r.running.size() > i + 1) preempt(r.running.back());
+      if (need > r.free_blocks) {
+        preempt(id);
+        break;
+      }
+      r.free_blocks -= need;
+      s.blocks += need;
+      r.decodes.push_back(id);
+      decode_context += s.context;
+      --budget;
+    }
+    // 3. With chunked prefill: prompt chunks of running sequences, then newly admitted ones, into the
+    //    rest of the budget. (A decoding sequence has nothing left to prefill: the lists never share one.)
+    if (e.chunked_prefill) {
       for (std::size_t i = 0; i < r.running.size() && budget > 0; ++i)
         if (seqs[static_cast<std::size_t>(r.running[i])].to_prefill > 0) prefill(r.running[i]);
-    while (budget > 0 && !r.waiting.empty() && static_cast<int>(r.running.size()) < e.max_num_seqs) {
-      const int id = r.waiting.front();
-      if (!prefill(id)) break;
-      r.waiting.pop_front();
-      r.running.push_back(id);
+      admit();
     }
     if (r.decodes.empty() && r.prefills.empty()) {
       r.busy = false;
@@ -328,17 +343,23 @@ ServingResult simulate(const ReplicaModel& model, int replicas, const Traffic& t
     }
     // Attention work of the prompt chunks: each token attends on average to its position (all layers).
     const double attended = prefill_tokens > 0 ? prefill_attended / prefill_tokens : 0;
-    const double seconds =
+    double seconds =
         model.step.step_case_s(model.case_index, static_cast<double>(r.decodes.size()), decode_context, prefill_tokens, attended);
+    // A multi-step run: every sequence of the batch is stepped `lookahead` times (one that finishes early
+    // keeps its place in the batch until the run ends, as vLLM 0.6's multi-step runner does).
+    r.steps = r.prefills.empty() ? lookahead : 1;
+    for (int k = 1; k < r.steps; ++k)
+      seconds += model.step.step_case_s(model.case_index, static_cast<double>(r.decodes.size()),
+                                        decode_context + static_cast<double>(k * r.decodes.size()), 0, 0);
     r.busy = true;
     r.step_end = now + seconds;
     const double used = static_cast<double>(model.kv_blocks - r.free_blocks);
     kv_weighted += (model.kv_blocks > 0 ? used / static_cast<double>(model.kv_blocks) : 0) * seconds;
     time_weighted += seconds;
     step_sum += seconds;
-    batch_sum += static_cast<double>(r.decodes.size() + r.prefills.size());
-    ++steps;
-    if (!r.decodes.empty()) itl.add(seconds, static_cast<double>(r.decodes.size()));
+    batch_sum += static_cast<double>(r.decodes.size() + r.prefills.size()) * r.steps;
+    steps += r.steps;
+    if (!r.decodes.empty()) itl.add(seconds / r.steps, static_cast<double>(r.decodes.size() * r.steps));
   };
 
   auto route = [&](int id, double now) {
@@ -406,8 +427,9 @@ ServingResult simulate(const ReplicaModel& model, int replicas, const Traffic& t
     }
     for (int id : r.decodes) {
       Seq& s = seqs[static_cast<std::size_t>(id)];
-      ++s.context;
-      ++s.generated;
+      const int advanced = std::min(r.steps, s.output - s.generated);
+      s.context += advanced;
+      s.generated += advanced;
       if (s.generated >= s.output) done.push_back(id);
     }
     for (int id : done) finish(id);

@@ -77,6 +77,14 @@ std::vector<ServingValidationRow> run_serving_validation(std::string_view text, 
     EngineSettings engine;
     // TensorRT-LLM's benchmarks run large in-flight batches (its max_batch_size defaults to 2048).
     if (row.engine == "trtllm" || row.engine == "nim") engine.max_num_seqs = 2048;
+    // The scheduler the source ran, when it differs from the defaults (data file: gpuadvise.scheduler).
+    if (run.contains("scheduler")) {
+      const auto& sch = run.at("scheduler");
+      engine.chunked_prefill = sch.value("chunked_prefill", engine.chunked_prefill);
+      engine.num_scheduler_steps = sch.value("num_scheduler_steps", engine.num_scheduler_steps);
+      engine.max_num_seqs = sch.value("max_num_seqs", engine.max_num_seqs);
+      engine.max_num_batched_tokens = sch.value("max_num_batched_tokens", engine.max_num_batched_tokens);
+    }
     const ReplicaModel replica = make_replica(w, catalog.find(row.gpu), row.tp, assumptions, engine);
     const ServingResult s = simulate(replica, 1, t, Targets{});
     auto add = [&](const char* name, double measured, double simulated) {
