@@ -86,6 +86,13 @@ struct Spec {
   bool job_given = false;
   // vLLM only
   double max_num_seqs = 0;
+  // Serving: the fleet and the load it must carry (deployment files' replicas, traffic and slo).
+  int replicas = 1;
+  std::optional<Traffic> traffic;
+  std::string traffic_text;
+  Targets targets;
+  std::map<std::string, int> slo_lines;   ///< slo key -> line
+  int traffic_line = 0;
   /// The file's own name and line for each option a key sets ("--context" -> max-model-len, line 4), so
   /// messages speak the file's language.
   std::map<std::string, std::pair<std::string, int>> keys;
@@ -119,9 +126,116 @@ std::pair<std::string, int> in_file_terms(std::string message, const Spec& spec)
 
 const std::set<std::string> k_deployment_keys = {
     "name", "gpu", "count", "model", "model_config", "precision", "kv_precision", "batch", "max_concurrent_sequences",
-    "context", "input_tokens", "output_tokens", "requests", "task", "runtime", "provider", "memory_utilization", "budget", "workload"};
+    "context", "input_tokens", "output_tokens", "requests", "task", "runtime", "provider", "memory_utilization", "budget", "workload",
+    "replicas", "traffic", "slo"};
+const std::set<std::string> k_traffic_keys = {"rate", "concurrency", "input_tokens", "output_tokens", "input_spread",
+                                              "output_spread", "length_profile", "requests", "seed"};
+const std::set<std::string> k_slo_keys = {"ttft_p95", "ttft_p99", "tpot_p95", "tokens_per_s_per_user", "e2e_p95"};
 const std::set<std::string> k_budget_keys = {"max_usd_per_hour", "max_usd_per_job", "max_hours", "min_tokens_per_s",
                                              "min_headroom"};
+
+/// A mapping's keys checked against `known` ("deployment 'x' traffic: unknown key ...").
+void require_known_keys(const YAML::Node& map, const std::string& file, const std::string& where,
+                        const std::set<std::string>& known) {
+  for (const auto& item : map) {
+    const std::string key = key_text(item.first, file);
+    if (!known.count(key)) invalid(file, line_of(item.first), fmt::format("{}: {}", where, unknown_key(key, known)));
+  }
+}
+
+/// The line of `key` itself in a mapping (a block mapping's value starts on the next line).
+int key_line(const YAML::Node& map, const std::string& key, const std::string& file) {
+  for (const auto& item : map)
+    if (key_text(item.first, file) == key) return line_of(item.first);
+  return line_of(map);
+}
+
+/// `replicas`, `traffic` and `slo`: the fleet, the load it must carry, and its latency targets.
+void read_serving(const YAML::Node& node, const std::string& file, const std::string& where, Spec& spec) {
+  if (node["replicas"]) {
+    const double n = number(node["replicas"], file, where, "replicas", 1, 4096);
+    if (n != std::floor(n)) invalid(file, line_of(node["replicas"]), where + ": replicas must be whole");
+    spec.replicas = static_cast<int>(n);
+  }
+  const YAML::Node slo = node["slo"];
+  const YAML::Node traffic = node["traffic"];
+  if (slo && !traffic)
+    invalid(file, key_line(node, "slo", file), where + ": 'slo' needs 'traffic' (the rate or concurrency the targets apply at)");
+  if (node["replicas"] && !traffic)
+    invalid(file, line_of(node["replicas"]), where + ": 'replicas' needs 'traffic' (the load the fleet serves)");
+  if (!traffic) return;
+  if (!traffic.IsMap()) invalid(file, line_of(traffic), where + ": 'traffic' must be a mapping");
+  spec.traffic_line = key_line(node, "traffic", file);
+  const std::string tw = where + " traffic";
+  require_known_keys(traffic, file, tw, k_traffic_keys);
+  Traffic t;
+  if (!traffic["rate"] == !traffic["concurrency"])
+    invalid(file, spec.traffic_line, tw + ": give exactly one of 'rate' (requests/s) or 'concurrency' (users)");
+  if (traffic["rate"]) t.rate = number(traffic["rate"], file, tw, "rate", 1e-3, 1e6);
+  if (traffic["concurrency"]) {
+    const double users = number(traffic["concurrency"], file, tw, "concurrency", 1, 100000);
+    if (users != std::floor(users)) invalid(file, line_of(traffic["concurrency"]), tw + ": concurrency must be whole");
+    t.concurrency = static_cast<int>(users);
+  }
+  if (traffic["requests"]) t.requests = static_cast<int>(number(traffic["requests"], file, tw, "requests", 1, 200000));
+  if (traffic["seed"]) t.seed = static_cast<std::uint64_t>(number(traffic["seed"], file, tw, "seed", 1, 1e15));
+  const bool lengths = traffic["input_tokens"] || traffic["output_tokens"] || traffic["input_spread"] || traffic["output_spread"];
+  if (traffic["length_profile"]) {
+    if (lengths)
+      invalid(file, line_of(traffic["length_profile"]),
+              tw + ": 'length_profile' sets the lengths: give it or input_tokens/output_tokens, not both");
+    try {
+      const LengthProfile& p = find_length_profile(scalar(traffic["length_profile"], file, tw, "length_profile"));
+      t.input = p.input;
+      t.output = p.output;
+      spec.traffic_text = fmt::format("{} lengths", p.name);
+    } catch (const InputError& e) {
+      invalid(file, line_of(traffic["length_profile"]), fmt::format("{} length_profile: {}", tw, e.what()));
+    }
+  } else {
+    // The deployment's own input_tokens/output_tokens when the traffic does not give them.
+    auto tokens = [&](const char* key, double fallback) {
+      const YAML::Node v = traffic[key] ? traffic[key] : node[key];
+      if (!v) return fallback;
+      try {
+        return static_cast<double>(parse_token_count(scalar(v, file, tw, key), key, 1e6));
+      } catch (const InputError& e) {
+        invalid(file, line_of(v), fmt::format("{}: {}", tw, e.what()));
+      }
+    };
+    t.input.mean = tokens("input_tokens", 1000);
+    t.output.mean = tokens("output_tokens", 200);
+    if (traffic["input_spread"]) t.input.cv = number(traffic["input_spread"], file, tw, "input_spread", 0, 5);
+    if (traffic["output_spread"]) t.output.cv = number(traffic["output_spread"], file, tw, "output_spread", 0, 5);
+    spec.traffic_text = fmt::format("{:g} in / {:g} out tokens", t.input.mean, t.output.mean);
+  }
+  spec.traffic_text = (t.rate ? fmt::format("{:g} req/s", *t.rate) : fmt::format("{} concurrent users", *t.concurrency)) +
+                      ", " + spec.traffic_text;
+  spec.traffic = t;
+  if (!slo) return;
+  if (!slo.IsMap()) invalid(file, key_line(node, "slo", file), where + ": 'slo' must be a mapping");
+  const std::string sw = where + " slo";
+  require_known_keys(slo, file, sw, k_slo_keys);
+  if (slo["tpot_p95"] && slo["tokens_per_s_per_user"])
+    invalid(file, line_of(slo["tokens_per_s_per_user"]), sw + ": give tpot_p95 or tokens_per_s_per_user, not both");
+  auto latency = [&](const char* key) -> std::optional<double> {
+    if (!slo[key]) return std::nullopt;
+    spec.slo_lines[key] = line_of(slo[key]);
+    try {
+      return parse_latency(scalar(slo[key], file, sw, key), key);
+    } catch (const InputError& e) {
+      invalid(file, line_of(slo[key]), fmt::format("{}: {}", sw, e.what()));
+    }
+  };
+  spec.targets.ttft_p95 = latency("ttft_p95");
+  spec.targets.ttft_p99 = latency("ttft_p99");
+  spec.targets.tpot_p95 = latency("tpot_p95");
+  spec.targets.e2e_p95 = latency("e2e_p95");
+  if (slo["tokens_per_s_per_user"]) {
+    spec.slo_lines["tpot_p95"] = line_of(slo["tokens_per_s_per_user"]);
+    spec.targets.tpot_p95 = 1 / number(slo["tokens_per_s_per_user"], file, sw, "tokens_per_s_per_user", 0.01, 1e5);
+  }
+}
 
 Spec read_deployment(const YAML::Node& node, const std::string& file, std::size_t index) {
   if (!node.IsMap()) invalid(file, line_of(node), fmt::format("deployments[{}] must be a mapping", index));
@@ -198,6 +312,7 @@ Spec read_deployment(const YAML::Node& node, const std::string& file, std::size_
     if (budget["min_tokens_per_s"]) spec.min_tokens_per_s = number(budget["min_tokens_per_s"], file, w, "min_tokens_per_s", 0, 1e12);
     if (budget["min_headroom"]) spec.min_headroom = number(budget["min_headroom"], file, w, "min_headroom", 0, 0.95);
   }
+  read_serving(node, file, where, spec);
   return spec;
 }
 
@@ -388,6 +503,65 @@ std::string fit_hint(const Workload& w, const Candidate& c, const GpuCatalog& gp
                          : "any of: " + fmt::format("{}", fmt::join(options, "; "));
 }
 
+/// The declared fleet (replicas x the deployment) simulated under its traffic (docs/serving.md); a missed
+/// slo target is an error on that key, with the replica count that meets every target.
+void check_traffic(const Spec& spec, const Workload& w, const Gpu& gpu, const GpuCatalog& gpus, const Assumptions& a,
+                   const std::string& provider, DeploymentResult& r) {
+  EngineSettings engine;
+  // batch / max_concurrent_sequences, when given, is the engine's max-num-seqs.
+  if (spec.keys.count("--batch") && spec.keys.at("--batch").second > 0) engine.max_num_seqs = w.batch;
+  const ReplicaModel replica = make_replica(w, gpu, spec.count, a, engine);
+  r.has_traffic = true;
+  r.traffic_text = spec.traffic_text;
+  r.replicas = spec.replicas;
+  if (replica.kv_blocks <= 0) return; // the fit findings already say why
+  r.serving = simulate(replica, spec.replicas, *spec.traffic, spec.targets);
+  auto add = [&](std::string rule, int line, std::string message, std::string hint) {
+    r.findings.push_back({std::move(rule), Severity::error, spec.name, r.file, line > 0 ? line : spec.traffic_line,
+                          std::move(message), std::move(hint)});
+  };
+  const std::string fleet = fmt::format("{} replica{} of {}{}", spec.replicas, spec.replicas > 1 ? "s" : "",
+                                        spec.count > 1 ? fmt::format("{} x ", spec.count) : "", gpu.name);
+  struct Miss {
+    const char* key;
+    std::optional<double> target;
+    double value;
+    const char* what;
+  };
+  std::vector<Miss> misses;
+  for (const Miss& m : {Miss{"ttft_p95", spec.targets.ttft_p95, r.serving.ttft_s.p95, "p95 time to first token"},
+                        Miss{"ttft_p99", spec.targets.ttft_p99, r.serving.ttft_s.p99, "p99 time to first token"},
+                        Miss{"tpot_p95", spec.targets.tpot_p95, r.serving.tpot_s.p95, "p95 time per output token"},
+                        Miss{"e2e_p95", spec.targets.e2e_p95, r.serving.e2e_s.p95, "p95 end-to-end latency"}})
+    if (m.target && m.value > *m.target) misses.push_back(m);
+  const bool unstable = !r.serving.stable;
+  if (misses.empty() && !unstable) return;
+  // The fix: the fewest replicas of this deployment that carry the load within every target.
+  ServingSearch search;
+  search.gpus = {&gpu};
+  search.tp_sizes = {spec.count};
+  search.provider = provider;
+  const auto plans = search_serving_plans(w, gpus, a, *spec.traffic, spec.targets, engine, search);
+  r.replicas_needed = !plans.empty() ? plans.front().replicas : 0;
+  const std::string hint = r.replicas_needed > 0
+                               ? fmt::format("set replicas: {} (the fewest that meet every target in the simulation)", r.replicas_needed)
+                               : "no replica count up to 64 meets the targets on this GPU: choose a faster GPU, more GPUs per replica, or relax the slo";
+  if (unstable)
+    add("traffic-not-sustained", spec.traffic_line,
+        fmt::format("{} cannot keep up with {}: the queue grows through the simulated run ({:.0f} output tokens/s served)",
+                    fleet, spec.traffic_text, r.serving.output_tokens_per_s),
+        hint);
+  for (const Miss& m : misses) {
+    const auto line = spec.slo_lines.find(m.key);
+    std::string rule = fmt::format("slo-{}", m.key);
+    std::replace(rule.begin(), rule.end(), '_', '-');
+    add(rule, line == spec.slo_lines.end() ? 0 : line->second,
+        fmt::format("at {}, {} give{} a {} of {}, over the slo of {}", spec.traffic_text, fleet, spec.replicas > 1 ? "" : "s", m.what,
+                    format_duration(m.value), format_duration(*m.target)),
+        hint);
+  }
+}
+
 DeploymentResult evaluate_spec(const Spec& spec, const std::string& file, const GpuCatalog& gpus,
                                const ModelCatalog& models, const Assumptions& assumptions, const CheckOptions& options) {
   DeploymentResult r;
@@ -470,6 +644,7 @@ DeploymentResult evaluate_spec(const Spec& spec, const std::string& file, const 
                     "long requests will queue",
                     r.max_sequences_at_context, w.context, format_gb(r.kv_budget_bytes), spec.max_num_seqs),
         "");
+  if (spec.traffic && c.memory.fits()) check_traffic(spec, w, *gpu, gpus, assumptions, provider, r);
   if (!c.cost.priced) return r.passed = false, r;
 
   const std::string job = spec.job_given ? "" : " (job: 1000 requests, the default; set requests: to size it)";
@@ -683,6 +858,11 @@ void write_check_text(std::ostream& out, const CheckReport& report) {
                        printable(d.name), printable(d.file), d.line > 0 ? fmt::format(":{}", d.line) : "",
                        d.count > 1 ? fmt::format("{} x ", d.count) : "", printable(d.gpu), printable(d.model), d.memory_total_bytes / 1e9, d.memory_usable_bytes / 1e9, d.decode_tokens_per_s,
                        format_usd(d.usd_per_hour));
+    if (d.has_traffic && d.serving.finished > 0)
+      out << fmt::format("  serving {} on {} replica{} ({}/hr): TTFT p95 {}, TPOT p95 {}, e2e p95 {}, {:.0f} output tok/s\n",
+                         printable(d.traffic_text), d.replicas, d.replicas > 1 ? "s" : "", format_usd(d.usd_per_hour * d.replicas),
+                         format_duration(d.serving.ttft_s.p95), format_duration(d.serving.tpot_s.p95),
+                         format_duration(d.serving.e2e_s.p95), d.serving.output_tokens_per_s);
     for (const auto& f : d.findings) {
       out << fmt::format("  {} [{}] {}\n", to_string(f.severity), f.rule, printable(f.message));
       if (!f.hint.empty()) out << "    hint: " << printable(f.hint) << "\n";
@@ -715,6 +895,16 @@ void write_check_json(std::ostream& out, const CheckReport& report) {
                     {"usd_per_hour", std::round(d.usd_per_hour * 1e4) / 1e4},
                     {"job_usd", std::round(d.job_usd * 1e4) / 1e4},
                     {"findings", findings}});
+    if (d.has_traffic)
+      list.back()["serving"] = {{"traffic", d.traffic_text},
+                                {"replicas", d.replicas},
+                                {"ttft_p95_s", round_significant(d.serving.ttft_s.p95)},
+                                {"ttft_p99_s", round_significant(d.serving.ttft_s.p99)},
+                                {"tpot_p95_s", round_significant(d.serving.tpot_s.p95)},
+                                {"e2e_p95_s", round_significant(d.serving.e2e_s.p95)},
+                                {"output_tokens_per_s", round_significant(d.serving.output_tokens_per_s)},
+                                {"sustained", d.serving.stable},
+                                {"replicas_needed", d.replicas_needed > 0 ? nlohmann::json(d.replicas_needed) : nlohmann::json(nullptr)}};
   }
   nlohmann::json doc = {{"schema_version", 1},   {"passed", report.exit_code() == 0}, {"errors", report.errors},
                         {"warnings", report.warnings}, {"strict", report.strict},      {"deployments", list}};

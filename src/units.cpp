@@ -251,4 +251,25 @@ std::size_t edit_distance(std::string_view a, std::string_view b) {
   return row[b.size()];
 }
 
+double parse_number(std::string_view text, std::string_view what, double min, double max) {
+  const std::string copy(text);
+  char* end = nullptr;
+  const double value = std::strtod(copy.c_str(), &end);
+  if (copy.empty() || *end != '\0' || !(value >= min) || value > max)
+    throw InputError(fmt::format("invalid {} '{}': expected a number from {:g} to {:g}", what, printable(text), min, max));
+  return value;
+}
+
+double parse_latency(std::string_view text, std::string_view what) {
+  std::string number(text);
+  double scale = 1;
+  if (number.size() > 2 && number.substr(number.size() - 2) == "ms") number.resize(number.size() - 2), scale = 1e-3;
+  else if (number.size() > 1 && number.back() == 's') number.pop_back();
+  char* end = nullptr;
+  const double value = std::strtod(number.c_str(), &end);
+  if (number.empty() || *end != '\0' || !(value > 0) || value * scale > 3600)
+    throw InputError(fmt::format("invalid {} '{}': expected a time such as 500ms or 2s", what, printable(text)));
+  return value * scale;
+}
+
 } // namespace gpuadvise

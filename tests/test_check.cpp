@@ -206,3 +206,68 @@ TEST_CASE("check: the JSON Schema in data/ lists exactly the fields the reader a
   CHECK(fields == deployment_fields());
   CHECK(budget == budget_fields());
 }
+
+TEST_CASE("check: a deployment's traffic runs the serving simulator; a missed slo fails on its key", "[check][serving]") {
+  const auto gpus = GpuCatalog::embedded();
+  const auto models = ModelCatalog::embedded();
+  const auto assumptions = Assumptions::embedded();
+  SECTION("the declared fleet is simulated exactly as serve would: same replica, same traffic") {
+    const CheckReport report = run({"traffic.yaml"});
+    REQUIRE(report.deployments.size() == 1);
+    const DeploymentResult& d = report.deployments[0];
+    CHECK(d.passed);
+    REQUIRE(d.has_traffic);
+    CHECK(d.replicas == 2);
+    WorkloadRequest request;
+    request.model = "llama-3.1-8b";
+    request.batch = "1";
+    const Workload w = build_workload(request, models);
+    const ReplicaModel replica = make_replica(w, gpus.find("h100-sxm"), 1, assumptions, EngineSettings{});
+    Traffic t;
+    t.rate = 20;
+    t.input.mean = 1500;
+    t.output.mean = 300;
+    const ServingResult direct = simulate(replica, 2, t, Targets{});
+    CHECK(d.serving.ttft_s.p95 == Approx(direct.ttft_s.p95));
+    CHECK(d.serving.output_tokens_per_s == Approx(direct.output_tokens_per_s));
+    CHECK(d.serving.ttft_s.p95 <= 0.5);       // the file's slo: ttft_p95 500ms
+    CHECK(d.serving.tpot_s.p95 <= 1.0 / 25);  // tokens_per_s_per_user 25
+  }
+  SECTION("a fleet that misses its targets fails on the slo key's line, and the hinted replica count meets them") {
+    const CheckReport report = run({"traffic-slo-missed.yaml"});
+    const DeploymentResult& d = report.deployments.at(0);
+    CHECK_FALSE(d.passed);
+    CHECK(has_rule(d, "slo-ttft-p95"));
+    CHECK(has_rule(d, "traffic-not-sustained"));
+    for (const auto& f : d.findings)
+      if (f.rule == "slo-ttft-p95") CHECK(f.line == 12); // "ttft_p95: 500ms" in the file
+    REQUIRE(d.replicas_needed > 1);
+    // Independently: that many replicas meet both targets, one fewer misses one of them.
+    WorkloadRequest request;
+    request.model = "llama-3.1-8b";
+    request.precision = "fp8";
+    request.batch = "1";
+    const Workload w = build_workload(request, models);
+    const ReplicaModel replica = make_replica(w, gpus.find("l4"), 1, assumptions, EngineSettings{});
+    Traffic t;
+    t.rate = 8;
+    t.input.mean = 1500;
+    t.output.mean = 300;
+    const ServingResult enough = simulate(replica, d.replicas_needed, t, Targets{});
+    CHECK(enough.ttft_s.p95 <= 0.5);
+    CHECK(enough.tpot_s.p95 <= 0.05);
+    const ServingResult fewer = simulate(replica, d.replicas_needed - 1, t, Targets{});
+    CHECK((fewer.ttft_s.p95 > 0.5 || fewer.tpot_s.p95 > 0.05 || !fewer.stable));
+  }
+  SECTION("slo without traffic, and unknown keys inside traffic, are errors naming the key and line") {
+    const std::string no_traffic = "deployments:\n  - name: a\n    gpu: l4\n    model: llama-3.1-8b\n    slo:\n      ttft_p95: 1s\n";
+    CHECK_THROWS_WITH(check_text(no_traffic, "f.yaml", gpus, models, assumptions, {}),
+                      Catch::Contains("f.yaml:5") && Catch::Contains("'slo' needs 'traffic'"));
+    const std::string typo = "deployments:\n  - name: a\n    gpu: l4\n    model: llama-3.1-8b\n    traffic:\n      rate: 1\n      ouput_tokens: 300\n";
+    CHECK_THROWS_WITH(check_text(typo, "f.yaml", gpus, models, assumptions, {}),
+                      Catch::Contains("f.yaml:7") && Catch::Contains("did you mean 'output_tokens'"));
+    const std::string bad_latency = "deployments:\n  - name: a\n    gpu: l4\n    model: llama-3.1-8b\n    traffic:\n      rate: 1\n    slo:\n      ttft_p95: soon\n";
+    CHECK_THROWS_WITH(check_text(bad_latency, "f.yaml", gpus, models, assumptions, {}),
+                      Catch::Contains("f.yaml:8") && Catch::Contains("ttft_p95"));
+  }
+}

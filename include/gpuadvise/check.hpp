@@ -3,6 +3,7 @@
 #include <gpuadvise/advisor.hpp>
 #include <gpuadvise/assumptions.hpp>
 #include <gpuadvise/catalog.hpp>
+#include <gpuadvise/serving.hpp>
 #include <gpuadvise/model.hpp>
 
 #include <cstdint>
@@ -44,6 +45,12 @@ struct DeploymentResult {
   double usd_per_hour = 0;
   double job_usd = 0;
   double job_hours = 0;
+  /// When the deployment declares `traffic`: the fleet (`replicas` x this deployment) simulated under it.
+  bool has_traffic = false;
+  std::string traffic_text;        ///< "40 req/s, 1500 in / 300 out tokens"
+  int replicas = 1;
+  ServingResult serving;
+  int replicas_needed = 0;         ///< fewest replicas meeting the slo (0: none up to 64; set when the slo is missed)
   std::vector<CheckFinding> findings;
 };
 

@@ -22,6 +22,10 @@ std::int64_t parse_token_count(std::string_view text, std::string_view what,
 
 /// Parses a positive integer option such as a batch or GPU count; rejects 0, negatives and junk.
 std::int64_t parse_positive_int(std::string_view text, std::string_view what, std::int64_t max_value);
+/// A number from `min` to `max`; InputError naming `what` (a flag or a file's key) otherwise.
+double parse_number(std::string_view text, std::string_view what, double min, double max);
+/// A latency: "500ms", "0.5s" or "0.5" (seconds), above 0 and at most an hour; InputError naming `what`.
+double parse_latency(std::string_view text, std::string_view what);
 
 /// Parses a byte size such as "200GB", "1.5TB", "512MiB", "80 GiB" (decimal and binary units). Throws InputError.
 double parse_byte_size(std::string_view text, std::string_view what);

@@ -11,31 +11,6 @@
 #include <cstdlib>
 
 namespace gpuadvise::cli {
-namespace {
-
-/// A non-negative number for `flag` (at most `max`); InputError naming the flag otherwise.
-double parse_number(const std::string& text, const char* flag, double min, double max) {
-  char* end = nullptr;
-  const double value = std::strtod(text.c_str(), &end);
-  if (text.empty() || *end != '\0' || !(value >= min) || value > max)
-    throw InputError(fmt::format("invalid {} '{}': expected a number from {:g} to {:g}", flag, text, min, max));
-  return value;
-}
-
-/// A latency: "500ms", "0.5s" or "0.5" (seconds).
-double parse_latency(const std::string& text, const char* flag) {
-  std::string number = text;
-  double scale = 1;
-  if (number.size() > 2 && number.substr(number.size() - 2) == "ms") number.resize(number.size() - 2), scale = 1e-3;
-  else if (number.size() > 1 && number.back() == 's') number.pop_back();
-  char* end = nullptr;
-  const double value = std::strtod(number.c_str(), &end);
-  if (number.empty() || *end != '\0' || !(value > 0) || value * scale > 3600)
-    throw InputError(fmt::format("invalid {} '{}': expected a time such as 500ms or 2s", flag, text));
-  return value * scale;
-}
-
-} // namespace
 
 void setup_serve(CLI::App& app, ServeCli& o) {
   app.add_option("--model,-m", o.workload.model, "Model: a size or a preset")->required();
