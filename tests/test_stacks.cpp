@@ -1,5 +1,6 @@
 // Stack-aware training memory: each accounting term against numbers worked out by hand from the
 // formulas in docs/training.md ("Training stacks", "Peak memory as the trainer reaches it").
+#include <gpuadvise/embedded.hpp>
 #include <gpuadvise/error.hpp>
 #include <gpuadvise/stacks.hpp>
 #include <gpuadvise/training.hpp>
@@ -7,6 +8,7 @@
 
 #include <catch2/catch.hpp>
 
+#include <set>
 #include <string>
 
 using namespace gpuadvise;
@@ -222,4 +224,77 @@ TEST_CASE("Training memory validation: a malformed row names its id", "[stacks]"
   } catch (const Error& e) {
     CHECK(std::string(e.what()).find("'x'") != std::string::npos);
   }
+}
+
+TEST_CASE("Selective op checkpointing keeps the input, the attention output and half the matmul outputs", "[stacks]") {
+  // Per token per layer: 2h + 2 x attention output + (2 (Q + K + V + h + 2f + h)) / 2
+  // = 2048 + 2048 + (2 x (1024 + 256 + 256 + 1024 + 8192 + 1024)) / 2 = 15872.
+  const Workload w = tiny_workload();
+  TrainingSetup s = stack_setup(Stack::torchtitan, Task::pretrain, 4, 1024);
+  const auto m = estimate_training_memory(w, s, {1, 1, 1}, gpus().find("h100-sxm"), assumptions());
+  REQUIRE(m.peak_moment == "loss backward");
+  CHECK(m.activation_bytes == Approx(15872.0 * 4 * 1024 * 4));
+}
+
+TEST_CASE("Offloaded checkpointing keeps no layer activations on the GPU", "[stacks]") {
+  const Workload w = tiny_workload();
+  TrainingSetup s = stack_setup(Stack::unsloth, Task::lora, 1, 4096);
+  const auto m = estimate_training_memory(w, s, {1, 1, 1}, gpus().find("rtx-4090"), assumptions());
+  CHECK(m.activation_bytes == 0);
+}
+
+TEST_CASE("fp32 logits kept in the model output stay alive through the layers' backward (4 B per logit)", "[stacks]") {
+  Workload w = tiny_workload();
+  w.shape.vocab_size = 1000;
+  const auto counts = count_params(w.shape);
+  w.params_total = counts.total;
+  w.params_embedding = counts.embedding;
+  TrainingSetup s = stack_setup(Stack::fsdp, Task::lora, 8, 4096);
+  const auto m = estimate_training_memory(w, s, {1, 1, 1}, gpus().find("h100-sxm"), assumptions());
+  REQUIRE(m.peak_moment == "last layer backward");
+  CHECK(m.logits_bytes == Approx(8.0 * 4096 * 1000 * 4));
+  CHECK(loss_bytes_per_logit(LossKind::fp32_full_kept) == 4 + 12);
+}
+
+TEST_CASE("QLoRA saves the input of every 4-bit projection (bitsandbytes MatMul4Bit)", "[stacks]") {
+  TrainingSetup s = stack_setup(Stack::hf_trainer, Task::qlora, 1, 1);
+  s.lora_rank = 16;
+  s.lora_targets = {"q", "v"};
+  s.lora_dropout = 0.0;
+  // As the LoRA case (40000 bytes) plus the MLP input (2h = 2048) and the down input (2f = 8192).
+  CHECK(stack_layer_activation_bytes_per_token(tiny(), s, 0) == Approx(40000 + 2048 + 8192));
+}
+
+TEST_CASE("CPU offload of parameters moves weights, gradients and optimizer state to CPU memory", "[stacks]") {
+  const Workload w = tiny_workload();
+  TrainingSetup s = stack_setup(Stack::torchtune, Task::finetune, 1, 1024);
+  s.offload_params = true;
+  s.zero_stage = 3;
+  const auto m = estimate_training_memory(w, s, {1, 1, 8}, gpus().find("a100-80gb-sxm"), assumptions());
+  CHECK(m.weights_bytes == 0);
+  CHECK(m.optimizer_bytes == 0);
+  // Pure bf16: 2 (weights) + 2 (gradients) + 4 (two bf16 moments) bytes per parameter, sharded 8 ways.
+  CHECK(m.offloaded_bytes == Approx(8.0 * w.params_total / 8));
+}
+
+TEST_CASE("The published training peaks: >= 30 counted rows from >= 6 sources, median error <= 10%", "[stacks]") {
+  static const ModelCatalog models = ModelCatalog::embedded();
+  const auto rows = run_training_memory_validation(embedded_training_memory_validation_json(), "embedded", gpus(), models,
+                                                   assumptions());
+  std::set<std::string> sources, tasks;
+  int counted = 0;
+  bool single = false, multi = false;
+  for (const auto& r : rows) {
+    if (!r.excluded.empty()) continue;
+    ++counted;
+    sources.insert(r.source.substr(0, r.source.find(' ')));
+    tasks.insert(r.task);
+    (r.gpu_count > 1 ? multi : single) = true;
+  }
+  CHECK(counted >= 30);
+  CHECK(sources.size() >= 6);
+  CHECK(tasks == std::set<std::string>{"finetune", "lora", "qlora", "pretrain"});
+  CHECK(single);
+  CHECK(multi);
+  CHECK(median_abs_error(rows) <= 0.10);
 }
