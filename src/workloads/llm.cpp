@@ -220,6 +220,27 @@ std::vector<Part> training_parts(const Workload& w, const Candidate& c, const As
                  fmt::format("{} tokens", m.longest_sequence), static_cast<double>(m.longest_sequence), "tokens",
                  {"docs/training.md"}, PartGroup::model, "", {}});
   }
+  if (s.stack) {
+    // The generic parts above describe the generic accounting; with a stack, say what the values are.
+    const StackProfile& st = stack_profile(*s.stack);
+    const Checkpointing ck = s.checkpointing.value_or(adapters ? st.checkpointing_adapter : st.checkpointing_full);
+    for (auto& part : t) {
+      if (part.name == "gradients_bytes") {
+        part.formula = "gradients alive at the peak's moment (none before backward unless kept across steps; the largest one "
+                       "with optimizer-in-backward), in the stack's format, sharded";
+        part.substituted = fmt::format("{} at the {}", explain_gb(m.gradients_bytes), m.peak_moment);
+      } else if (part.name == "optimizer_bytes") {
+        part.formula = "trainable params x (master copy + moments) in the stack's formats / shards; paged moments are in managed_bytes";
+        part.substituted = fmt::format("{} params, {} = {}", explain_num(m.trainable_params), to_string(s.optimizer),
+                                       explain_gb(m.optimizer_bytes));
+      } else if (part.name == "activation_bytes") {
+        part.formula = "layers x tokens x bytes each layer keeps under the stack's checkpointing (0 at the optimizer step)";
+        part.substituted = fmt::format("micro-batch {} x {} tokens, checkpointing {}, {} layers / PP {} = {}", s.micro_batch,
+                                       s.sequence, to_string(ck), w.shape.num_layers, plan.pp, explain_gb(m.activation_bytes));
+        part.sources = {fmt::format("{} stack: docs/training.md section 2b", st.name)};
+      }
+    }
+  }
   append_memory_totals(t, w, c, a);
   if (!tc.found) return t; // no plan fits: the memory above is the closest miss, and there is no speed to explain
   const Precision compute = gpu.bf16_support ? Precision::bf16 : Precision::fp16;
