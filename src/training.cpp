@@ -618,7 +618,9 @@ TrainingPerf estimate_training_step(const Workload& w, const TrainingSetup& s, c
   const ModelShape& shape = w.shape;
   TrainingPerf r;
   const int m = micro_batches_per_step(s, plan);
-  const bool full_recompute = s.recompute == Recompute::full;
+  // With a stack, the forward is repeated when its checkpointing rebuilds whole layers (full, offloaded).
+  const Checkpointing stack_ck = s.stack ? effective_checkpointing(s) : Checkpointing::none;
+  const bool full_recompute = s.recompute == Recompute::full || stack_ck == Checkpointing::full || stack_ck == Checkpointing::offloaded;
 
   // FLOPs per token (PaLM, Chowdhery et al. 2022, appendix B): 6N + 12 L a d s; full recomputation
   // repeats the forward: 8N + 16 L a d s. Adapters: forward 2N + activation gradients 2N through the
