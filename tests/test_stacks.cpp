@@ -298,3 +298,19 @@ TEST_CASE("The published training peaks: >= 30 counted rows from >= 6 sources, m
   CHECK(multi);
   CHECK(median_abs_error(rows) <= 0.10);
 }
+
+TEST_CASE("A stack that checkpoints whole layers repeats the forward in the step time", "[stacks]") {
+  const Workload w = tiny_workload();
+  const Gpu& gpu = gpus().find("h100-sxm");
+  TrainingSetup stacked = stack_setup(Stack::hf_trainer, Task::lora, 1, 2048); // full checkpointing
+  TrainingSetup generic = stacked;
+  generic.stack.reset();
+  generic.recompute = Recompute::full;
+  const auto a = estimate_training_step(w, stacked, {1, 1, 1}, gpu, assumptions());
+  const auto b = estimate_training_step(w, generic, {1, 1, 1}, gpu, assumptions());
+  CHECK(a.flops_per_token == Approx(b.flops_per_token));
+  stacked.checkpointing = Checkpointing::none;
+  generic.recompute = Recompute::none;
+  CHECK(estimate_training_step(w, stacked, {1, 1, 1}, gpu, assumptions()).flops_per_token ==
+        Approx(estimate_training_step(w, generic, {1, 1, 1}, gpu, assumptions()).flops_per_token));
+}
