@@ -127,7 +127,16 @@ json candidate_json(const Advice& advice, const Candidate& c) {
     const auto& t = *c.training;
     const auto& m = t.memory;
     j["training"] = {{"found", t.found},
-                     {"setup", {{"task", to_string(t.setup.task)}, {"optimizer", to_string(t.setup.optimizer)}, {"recompute", to_string(t.setup.recompute)}, {"zero_stage", t.setup.zero_stage}, {"micro_batch", t.setup.micro_batch}, {"sequence_tokens", t.setup.sequence}}},
+                     {"setup", {{"task", to_string(t.setup.task)}, {"optimizer", to_string(t.setup.optimizer)}, {"recompute", to_string(t.setup.recompute)}, {"zero_stage", t.setup.zero_stage}, {"micro_batch", t.setup.micro_batch}, {"sequence_tokens", t.setup.sequence},
+                                {"stack", t.setup.stack ? json(std::string(to_string(*t.setup.stack))) : json(nullptr)}}},
+                     {"peak", t.setup.stack ? json{{"moment", m.peak_moment},
+                                                   {"allocated_bytes", std::llround(m.allocated_bytes)},
+                                                   {"reserve_bytes", std::llround(m.reserve_bytes)},
+                                                   {"reserved_bytes", std::llround(m.reserved_bytes)},
+                                                   {"managed_bytes", std::llround(m.managed_bytes)},
+                                                   {"largest_micro_batch", m.largest_micro_batch},
+                                                   {"longest_sequence_tokens", m.longest_sequence}}
+                                            : json(nullptr)},
                      {"trainable_params", tidy(m.trainable_params)},
                      {"train_tokens", tidy(t.train_tokens)},
                      {"flops_per_token", tidy(t.perf.flops_per_token)},
@@ -400,10 +409,28 @@ void write_text(std::ostream& out, const Advice& advice, const TextOptions& opti
     const auto& t = *c.training;
     const auto& m = t.memory;
     out << "\n" << pal.bold(fmt::format("Pick: {}", c.plan_text())) << "\n";
-    out << fmt::format("  memory   weights {} + gradients {} + optimizer {}\n", format_gb(m.weights_bytes),
-                       format_gb(m.gradients_bytes), format_gb(m.optimizer_bytes))
-        << fmt::format("           + activations {} + runtime {} = {} of {} usable\n", format_gb(m.activation_bytes),
-                       format_gb(m.overhead_bytes), format_gb(m.total_bytes), format_gb(m.usable_bytes));
+    if (t.setup.stack) {
+      out << fmt::format("  stack    {}{}\n", to_string(*t.setup.stack),
+                         t.setup.stack_chosen ? " (the default for this task; --stack to change)" : "");
+      out << fmt::format("  memory   at the {}: weights {} + gradients {} + optimizer {}\n", m.peak_moment,
+                         format_gb(m.weights_bytes), format_gb(m.gradients_bytes), format_gb(m.optimizer_bytes))
+          << fmt::format("           + activations {} + logits {} + rebuilt layer {} + in flight {}\n",
+                         format_gb(m.activation_bytes), format_gb(m.logits_bytes), format_gb(m.recompute_bytes),
+                         format_gb(m.in_flight_bytes))
+          << fmt::format("           + step temporaries {} + DDP buckets {} = PyTorch allocated {}\n", format_gb(m.step_bytes),
+                         format_gb(m.bucket_bytes), format_gb(m.allocated_bytes))
+          << fmt::format("           + allocator reserve {} = reserved {}\n", format_gb(m.reserve_bytes), format_gb(m.reserved_bytes))
+          << fmt::format("           + {}runtime {} = {} of {} usable\n",
+                         m.managed_bytes > 0 ? fmt::format("paged optimizer in managed memory {} + ", format_gb(m.managed_bytes)) : "",
+                         format_gb(m.overhead_bytes), format_gb(m.total_bytes), format_gb(m.usable_bytes));
+      out << fmt::format("  fits     micro-batch up to {} at {} tokens; sequence up to {} tokens at micro-batch 1\n",
+                         m.largest_micro_batch, t.setup.sequence, m.longest_sequence);
+    } else {
+      out << fmt::format("  memory   weights {} + gradients {} + optimizer {}\n", format_gb(m.weights_bytes),
+                         format_gb(m.gradients_bytes), format_gb(m.optimizer_bytes))
+          << fmt::format("           + activations {} + runtime {} = {} of {} usable\n", format_gb(m.activation_bytes),
+                         format_gb(m.overhead_bytes), format_gb(m.total_bytes), format_gb(m.usable_bytes));
+    }
     if (m.trainable_params > 0)
       out << fmt::format("  train    {} trainable parameters; {} tokens per step; step {}\n",
                          format_params(m.trainable_params), format_params(t.perf.tokens_per_step),

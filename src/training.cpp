@@ -176,6 +176,190 @@ double stage_activation_bytes(const ModelShape& shape, const TrainingSetup& s, c
   return std::max(stage(0, std::min(m, plan.pp)), last);
 }
 
+
+/// Whether a projection's input must be saved: its weight trains (full training) or it has an adapter.
+bool projection_trains(const TrainingSetup& s, Projection p) {
+  // Full training, and QLoRA: bitsandbytes' MatMul4Bit saves the input of every 4-bit projection.
+  if (!is_adapter(s.task) || s.task == Task::qlora) return true;
+  for (const auto& t : s.lora_targets)
+    if (parse_projection(t) == p) return true;
+  return false;
+}
+
+/// Input width of a projection (for LoRA's dropout copy of its input).
+double projection_input_width(const ModelShape& shape, Projection p, int layer) {
+  const AttentionWidths aw = attention_widths(shape);
+  switch (p) {
+  case Projection::o: return aw.o_in;
+  case Projection::down: return active_mlp_width(shape, layer);
+  default: return shape.hidden_size;
+  }
+}
+
+Checkpointing effective_checkpointing(const TrainingSetup& s) {
+  const StackProfile& st = stack_profile(*s.stack);
+  return s.checkpointing.value_or(is_adapter(s.task) ? st.checkpointing_adapter : st.checkpointing_full);
+}
+
+/// Bytes per token of one layer under selective "op" checkpointing (torchtitan's policy): the layer
+/// input, the attention output and every other matmul output.
+double selective_op_bytes_per_token(const ModelShape& shape, int layer) {
+  const AttentionWidths aw = attention_widths(shape);
+  const double h = shape.hidden_size;
+  const double f = active_mlp_width(shape, layer);
+  const double matmul_outputs = 2.0 * (aw.q + aw.k + aw.v + h + (shape.gated_mlp ? 2.0 : 1.0) * f + h);
+  return 2.0 * h + 2.0 * aw.o_in + matmul_outputs / 2.0;
+}
+
+/// The stack-aware peak (docs/training.md, "Peak memory as the trainer reaches it"), without the limits.
+TrainingMemory stack_peak(const Workload& w, const TrainingSetup& s, const ParallelPlan& plan, const Assumptions& a) {
+  const StackProfile& st = stack_profile(*s.stack);
+  const ModelShape& shape = w.shape;
+  const bool adapters = is_adapter(s.task);
+  const bool pure = s.pure_bf16.value_or(st.pure_bf16);
+  const Checkpointing ck = effective_checkpointing(s);
+  const double dp = plan.dp;
+  const int zero = plan.dp > 1 ? s.zero_stage : 0;
+  const double tp = plan.tp;
+  const double share = stage_params(w, plan.pp) / w.params_total / plan.tp;
+  TrainingMemory m;
+  m.trainable_params = adapters ? lora_trainable_params(shape, s.lora_rank, s.lora_targets) : w.params_total;
+  const double trainable = adapters ? m.trainable_params / plan.pp / plan.tp : w.params_total * share;
+
+  // Bytes per trainable parameter (docs/training.md, "Training stacks"): 16-bit everything (pure bf16),
+  // fp32 weights computed in bf16 (no master copy), or 16-bit weights with an fp32 master copy.
+  double weight_b = 2, master_b = 4, grad_b = st.fp32_grads ? 4 : 2, moment_elem = 4;
+  if (adapters ? !st.adapters_fp32 && pure : pure) {
+    master_b = 0;
+    grad_b = 2;
+    moment_elem = 2;
+  } else if (adapters ? st.adapters_fp32 : st.fp32_params) {
+    weight_b = 4;
+    master_b = 0;
+    grad_b = 4;
+  }
+  double moment_b = 0;
+  switch (s.optimizer) {
+  case Optimizer::adamw: moment_b = 2 * moment_elem; break;
+  case Optimizer::adamw_8bit: moment_b = 2 * (1 + 4.0 / 2048); break;
+  case Optimizer::sgd: moment_b = moment_elem; break;
+  }
+  const double shard_opt = zero >= 1 ? dp : 1;
+  const double shard_grad = zero >= 2 ? dp : 1;
+  const double shard_w = zero >= 3 ? dp : 1;
+  double frozen = 0;
+  if (s.task == Task::qlora)
+    frozen = (w.params_total - w.params_embedding) * nf4_bytes_per_param(s.double_quant) + w.params_embedding * 2.0;
+  else if (adapters)
+    frozen = weight_bytes(w, w.precision, a.int4_group_size);
+  const double weights = (frozen * share + trainable * weight_b) / shard_w;
+  const double grads = trainable * grad_b / shard_grad;
+  const double master = trainable * master_b / shard_opt;
+  const double moments = trainable * moment_b / shard_opt;
+  m.weights_bytes = weights;
+  m.gradients_bytes = grads;
+  m.optimizer_bytes = master + moments;
+  if (s.paged_optimizer) {
+    m.managed_bytes = moments;  // cudaMallocManaged: on the GPU until evicted, invisible to torch.cuda counters
+    m.optimizer_bytes = master;
+  }
+  if (s.offload_optimizer) {
+    m.offloaded_bytes = m.optimizer_bytes + m.managed_bytes;
+    m.optimizer_bytes = m.managed_bytes = 0;
+  }
+  if (s.offload_params) {
+    m.offloaded_bytes += m.weights_bytes + m.gradients_bytes + m.optimizer_bytes + m.managed_bytes;
+    m.weights_bytes = m.gradients_bytes = m.optimizer_bytes = m.managed_bytes = 0;
+  }
+
+  // Activations: stored per layer by the checkpointing mode, and one layer rebuilt during backward.
+  const double tokens = static_cast<double>(s.micro_batch) * static_cast<double>(s.sequence);
+  const int per_stage = shape.num_layers / plan.pp;
+  const int first = shape.num_layers - per_stage;
+  double stored = 0;
+  double working = 0;
+  for (int layer = first; layer < shape.num_layers; ++layer) {
+    const double full = stack_layer_activation_bytes_per_token(shape, s, layer) * tokens / tp;
+    working = std::max(working, full);
+    switch (ck) {
+    case Checkpointing::none: stored += full; break;
+    case Checkpointing::full: stored += tokens * 2.0 * shape.hidden_size / tp; break;
+    case Checkpointing::selective_op: stored += tokens * selective_op_bytes_per_token(shape, layer) / tp; break;
+    case Checkpointing::offloaded: break;
+    }
+  }
+  if (ck == Checkpointing::none) working = 0;
+  if (ck == Checkpointing::offloaded) working += 2.0 * tokens * 2.0 * shape.hidden_size / tp; // inputs copied back, one ahead
+  const int m_in_flight = plan.pp > 1 ? std::min(micro_batches_per_step(s, plan), plan.pp) : 1;
+  m.activation_bytes = stored * m_in_flight;
+  m.recompute_bytes = working;
+
+  // The loss over the vocabulary at the start of backward.
+  const double vocab = shape.vocab_size;
+  LossKind loss = s.loss.value_or(st.loss);
+  // A compiled chunked loss (torchtune's compile_loss): inductor fuses the upcast, log-softmax and NLL
+  // of each chunk and saves only the 16-bit logits chunk, 2 B per logit.
+  if (s.compiled && loss == LossKind::fp32_chunked) loss = LossKind::fused;
+  m.logits_bytes = tokens * vocab * loss_bytes_per_logit(loss) / tp;
+  const double held_logits = tokens * vocab * loss_held_bytes_per_logit(loss) / tp;
+
+  // Weights in flight: FSDP/ZeRO-3 unsharded units (the one computing and the one prefetched) and the
+  // gradients of the unit before they are reduce-scattered; dequantized 4-bit weights of the projection
+  // computing; autocast's 16-bit copies of fp32 weights saved for backward.
+  const double layer_params = (w.params_total - w.params_embedding) / shape.num_layers / tp;
+  const double head_params = vocab * shape.hidden_size / tp;
+  double in_flight = 0;
+  if (zero >= 3 || s.offload_params) {
+    const double unit = std::max(layer_params, adapters ? layer_params : head_params);
+    const double unit_b = s.task == Task::qlora ? nf4_bytes_per_param(s.double_quant) : 2.0;
+    in_flight += 2.0 * unit * unit_b + (adapters ? 0.0 : unit * (st.fp32_grads ? 4.0 : 2.0));
+  }
+  if (s.task == Task::qlora) in_flight += shape.hidden_size * active_mlp_width(shape, first) * 2.0 / tp;
+  if (!adapters && st.fp32_params && !pure && zero < 3 && !s.offload_params)
+    in_flight += 2.0 * (ck == Checkpointing::none ? trainable : layer_params);
+  m.in_flight_bytes = in_flight;
+
+  // DDP keeps flat bucket copies of every gradient; the optimizer step's multi-tensor temporaries.
+  m.bucket_bytes = st.ddp_buckets && plan.dp > 1 && zero == 0 ? trainable * grad_b : 0;
+  const bool foreach_step = st.foreach_optimizer && !s.optimizer_in_backward && s.optimizer != Optimizer::adamw_8bit;
+  m.step_bytes = foreach_step && !s.offload_optimizer && !s.offload_params ? trainable * moment_elem / shard_opt : 0;
+
+  // The moments of the step (docs/training.md, "Peak memory as the trainer reaches it"): what is alive
+  // when the loss starts backward, when the last layer is rebuilt and differentiated, and at the
+  // optimizer step. The peak is the largest of the three; the parts are the values at that moment.
+  const double persistent = m.weights_bytes + m.optimizer_bytes + m.bucket_bytes;
+  const double largest_grad = adapters ? 0 : head_params * grad_b / shard_grad;
+  double grads_held = m.gradients_bytes;
+  if (s.optimizer_in_backward) grads_held = largest_grad;
+  if (s.offload_params) grads_held = 0;
+  const bool grads_live = st.grads_persistent || s.gradient_accumulation > 1;
+  const double grads_before = grads_live ? grads_held : 0;
+  const double grads_layer = std::max(grads_before, std::min(grads_held, largest_grad));
+  const double loss_backward = persistent + grads_before + m.activation_bytes + m.logits_bytes + m.in_flight_bytes;
+  const double layer_backward = persistent + grads_layer + m.activation_bytes + m.recompute_bytes + m.in_flight_bytes + held_logits;
+  const double step = persistent + grads_held + m.step_bytes;
+  m.allocated_bytes = std::max({loss_backward, layer_backward, step});
+  if (m.allocated_bytes == loss_backward) {
+    m.peak_moment = "loss backward";
+    m.gradients_bytes = grads_before;
+    m.recompute_bytes = m.step_bytes = 0;
+  } else if (m.allocated_bytes == layer_backward) {
+    m.peak_moment = "last layer backward";
+    m.gradients_bytes = grads_layer;
+    m.logits_bytes = held_logits;
+    m.step_bytes = 0;
+  } else {
+    m.peak_moment = "optimizer step";
+    m.gradients_bytes = grads_held;
+    m.activation_bytes = m.logits_bytes = m.recompute_bytes = m.in_flight_bytes = 0;
+  }
+  m.reserve_bytes = m.allocated_bytes * st.reserve_expected;
+  m.reserved_bytes = m.allocated_bytes + m.reserve_bytes;
+  m.overhead_bytes = a.runtime_overhead_bytes;
+  m.total_bytes = m.reserved_bytes + m.managed_bytes + m.overhead_bytes;
+  return m;
+}
+
 Span scale(const Span& s, double f) { return {s.low * f, s.expected * f, s.high * f}; }
 
 } // namespace
@@ -322,6 +506,52 @@ double activation_bytes_per_layer(const ModelShape& shape, const TrainingSetup& 
   return tokens * ((norms + attention + mlp + scores) / t + adapter_activation_bytes_per_token(s));
 }
 
+
+Span allocator_reserve_fraction(Stack stack) {
+  const StackProfile& p = stack_profile(stack);
+  return {p.reserve_low, p.reserve_expected, p.reserve_high};
+}
+
+double stack_layer_activation_bytes_per_token(const ModelShape& shape, const TrainingSetup& s, int layer) {
+  const StackProfile& st = stack_profile(s.stack.value_or(Stack::hf_trainer));
+  const bool fused = st.fused_kernels || s.compiled;
+  const double dropout = s.lora_dropout.value_or(st.lora_dropout);
+  const bool adapters = is_adapter(s.task);
+  double lora = 0;
+  if (adapters)
+    for (const auto& t : s.lora_targets) {
+      const Projection p = parse_projection(t);
+      if ((p == Projection::gate && !shape.gated_mlp)) continue;
+      lora += 2.0 * s.lora_rank + (dropout > 0 ? 3.0 * projection_input_width(shape, p, layer) : 0.0);
+    }
+  const double scores = s.eager_attention ? 2.0 * shape.num_attention_heads * static_cast<double>(s.sequence) : 0.0;
+  if (fused) {
+    TrainingSetup k = s;
+    k.recompute = Recompute::none;
+    k.flash_attention = true;
+    k.dropout = false;
+    k.micro_batch = 1;
+    k.sequence = 1;
+    // Korthikanti's inventory per token (norm inputs, matmul inputs, gated-MLP intermediates) minus the
+    // adapters' 2r per target, which `lora` counts.
+    return activation_bytes_per_layer(shape, k, 1, layer) - adapter_activation_bytes_per_token(k) + lora + scores;
+  }
+  // Eager PyTorch ops (Hugging Face, torchtune, LitGPT): RMSNorm upcasts to fp32 and saves that input
+  // (4h), plus its 16-bit output when the norm weight trains (2h); SDPA saves Q, K, V and its output;
+  // SiLU saves the gate output, the product saves SiLU's output and the up output; a projection's input
+  // is saved only when its weight trains or it has an adapter.
+  const AttentionWidths aw = attention_widths(shape);
+  const double h = shape.hidden_size;
+  const double f = active_mlp_width(shape, layer);
+  const double norm = 4.0 * h + (adapters ? 0.0 : 2.0 * h);
+  const bool qkv_in = projection_trains(s, Projection::q) || projection_trains(s, Projection::k) || projection_trains(s, Projection::v);
+  const double attention = (qkv_in ? 2.0 * h : 0.0) + 2.0 * (aw.q + aw.k + aw.v) + 2.0 * aw.o_in;
+  const bool mlp_in = projection_trains(s, Projection::gate) || projection_trains(s, Projection::up);
+  const double mlp = (mlp_in ? 2.0 * h : 0.0) + (shape.gated_mlp ? 3.0 : 2.0) * 2.0 * f +
+                     (projection_trains(s, Projection::down) ? 2.0 * f : 0.0);
+  return 2.0 * norm + attention + mlp + lora + scores;
+}
+
 int micro_batches_per_step(const TrainingSetup& s, const ParallelPlan& plan) {
   if (s.gradient_accumulation > 0) return s.gradient_accumulation;
   return plan.pp > 1 ? 4 * plan.pp : 1;
@@ -337,6 +567,31 @@ TrainingMemory estimate_training_memory(const Workload& w, const TrainingSetup& 
   validate_setup(s);
   if (w.params_total <= 0) throw InputError("the workload has no parameters");
   validate_plan(w.shape, plan);
+  if (s.stack) {
+    TrainingMemory m = stack_peak(w, s, plan, a);
+    m.usable_bytes = w.memory_utilization * gpu.allocatable_bytes;
+    // The numbers users look for first: the largest micro-batch and the longest sequence that fit.
+    auto fits_with = [&](std::int64_t batch, std::int64_t sequence) {
+      TrainingSetup t = s;
+      t.micro_batch = batch;
+      t.sequence = sequence;
+      return stack_peak(w, t, plan, a).total_bytes <= m.usable_bytes;
+    };
+    auto largest = [](auto&& ok, std::int64_t cap) -> std::int64_t {
+      if (!ok(1)) return 0;
+      std::int64_t lo = 1, hi = 2;
+      while (hi <= cap && ok(hi)) lo = hi, hi *= 2;
+      if (hi > cap) return lo;
+      while (hi - lo > 1) {
+        const std::int64_t mid = lo + (hi - lo) / 2;
+        (ok(mid) ? lo : hi) = mid;
+      }
+      return lo;
+    };
+    m.largest_micro_batch = largest([&](std::int64_t b) { return fits_with(b, s.sequence); }, 1 << 16);
+    m.longest_sequence = largest([&](std::int64_t n) { return fits_with(1, n); }, std::int64_t{1} << 24);
+    return m;
+  }
   const ModelState state = model_state(w, s, plan, a);
   TrainingMemory m;
   m.weights_bytes = state.weights_bytes;
@@ -363,7 +618,9 @@ TrainingPerf estimate_training_step(const Workload& w, const TrainingSetup& s, c
   const ModelShape& shape = w.shape;
   TrainingPerf r;
   const int m = micro_batches_per_step(s, plan);
-  const bool full_recompute = s.recompute == Recompute::full;
+  // With a stack, the forward is repeated when its checkpointing rebuilds whole layers (full, offloaded).
+  const Checkpointing stack_ck = s.stack ? effective_checkpointing(s) : Checkpointing::none;
+  const bool full_recompute = s.recompute == Recompute::full || stack_ck == Checkpointing::full || stack_ck == Checkpointing::offloaded;
 
   // FLOPs per token (PaLM, Chowdhery et al. 2022, appendix B): 6N + 12 L a d s; full recomputation
   // repeats the forward: 8N + 16 L a d s. Adapters: forward 2N + activation gradients 2N through the

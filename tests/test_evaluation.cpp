@@ -112,6 +112,22 @@ TEST_CASE("evaluation: every registered kind explains its own numbers", "[evalua
     t.task = Task::lora;
     check_parts(advise_one(s, r, "a100-80gb-sxm", 1, t));
   }
+  SECTION("llm training with a stack: the parts at the peak add up to the total") {
+    WorkloadRequest r;
+    r.model = "llama-2-7b";
+    r.precision = "bf16";
+    r.batch = "1";
+    for (const Stack stack : {Stack::hf_trainer, Stack::torchtune, Stack::fsdp, Stack::litgpt}) {
+      TrainingSetup t;
+      t.task = Task::qlora;
+      t.stack = stack;
+      const Advice a = advise_one(s, r, "rtx-4090", 1, t);
+      check_parts(a);
+      const auto parts = by_name(explain(a.workload, a.candidates[0], s.assumptions));
+      CHECK(parts.at("largest_micro_batch").value == static_cast<double>(a.candidates[0].training->memory.largest_micro_batch));
+      CHECK(parts.at("stack").substituted.find(std::string(to_string(stack))) == 0);
+    }
+  }
   SECTION("diffusion") {
     WorkloadRequest r;
     r.kind = "diffusion";

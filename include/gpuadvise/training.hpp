@@ -5,6 +5,7 @@
 #include <gpuadvise/assumptions.hpp>
 #include <gpuadvise/catalog.hpp>
 #include <gpuadvise/estimate.hpp>
+#include <gpuadvise/stacks.hpp>
 #include <gpuadvise/workload.hpp>
 
 #include <cstdint>
@@ -52,6 +53,21 @@ struct TrainingSetup {
   bool flash_attention = true;       ///< attention scores are never stored (FlashAttention)
   bool dropout = false;              ///< dropout masks stored (Korthikanti's 34 includes them; Llama uses none)
   bool deepspeed_fp32_grads = false; ///< gradients in fp32 (4 bytes, DeepSpeed's count) instead of bf16 (2)
+
+  /// The trainer (docs/training.md, "Training stacks"). Unset: the generic accounting above (Korthikanti
+  /// activations, fp32 logits, no allocator reserve). Set: the peak as that trainer reaches it.
+  std::optional<Stack> stack;
+  bool stack_chosen = false;           ///< the stack is the task's default, not the user's choice
+  // Settings of one run that override the stack's defaults (unset = the stack's).
+  std::optional<Checkpointing> checkpointing;
+  std::optional<LossKind> loss;
+  std::optional<double> lora_dropout;
+  std::optional<bool> pure_bf16;       ///< weights, gradients and moments all 16-bit, no fp32 master copy
+  bool compiled = false;               ///< torch.compile: norms and activations fused, only matmul inputs saved
+  bool optimizer_in_backward = false;  ///< each gradient applied and freed as soon as it is produced
+  bool paged_optimizer = false;        ///< bitsandbytes paged optimizer: moments in CUDA managed memory
+  bool offload_params = false;         ///< FSDP/ZeRO-3 CPU offload: weights, gradients and optimizer in CPU memory
+  bool eager_attention = false;        ///< attention without a fused kernel: the s x s probabilities are stored
 };
 
 /// Parallel degrees: tensor (within a node, with sequence parallel), pipeline, data.
@@ -109,6 +125,19 @@ struct TrainingMemory {
   double usable_bytes = 0;        ///< memory_utilization x allocatable
   double offloaded_bytes = 0;     ///< CPU memory per GPU taken by an offloaded optimizer
   double trainable_params = 0;    ///< whole model, before any sharding
+  // Stack-aware accounting only (TrainingSetup::stack set); all per GPU.
+  double logits_bytes = 0;        ///< what the loss holds over the vocabulary when backward starts
+  double recompute_bytes = 0;     ///< one layer's activations rebuilt during backward (checkpointing)
+  double in_flight_bytes = 0;     ///< FSDP/ZeRO-3 unsharded layers in flight, dequantized 4-bit weights, autocast copies
+  double step_bytes = 0;          ///< optimizer-step temporaries (torch AdamW multi-tensor path)
+  double bucket_bytes = 0;        ///< DDP gradient buckets
+  double managed_bytes = 0;       ///< paged optimizer state in CUDA managed memory (outside PyTorch's counters)
+  double allocated_bytes = 0;     ///< peak as torch.cuda.max_memory_allocated reports it
+  double reserve_bytes = 0;       ///< caching allocator's reserve: reserved - allocated at the peak
+  double reserved_bytes = 0;      ///< peak as torch.cuda.max_memory_reserved reports it
+  std::string peak_moment;        ///< when the peak is reached: "loss backward", "last layer backward", "optimizer step"
+  std::int64_t largest_micro_batch = 0; ///< most sequences per micro-batch that fit at this plan (0: none)
+  std::int64_t longest_sequence = 0;    ///< longest sequence at micro-batch 1 that fits (0: none)
   bool fits() const { return total_bytes <= usable_bytes; }
 };
 
@@ -124,6 +153,14 @@ void validate_plan(const ModelShape& shape, const ParallelPlan& plan);
 /// fine-tune of quantized weights.
 TrainingMemory estimate_training_memory(const Workload& w, const TrainingSetup& s, const ParallelPlan& plan,
                                         const Gpu& gpu, const Assumptions& a);
+
+/// The caching allocator's reserve over the allocated peak for a stack, as a fraction (low, expected,
+/// high): published reserved/allocated pairs (docs/training.md, "Allocator reserve").
+Span allocator_reserve_fraction(Stack stack);
+
+/// Stored activation bytes per token of one layer as a stack keeps them without checkpointing
+/// (eager PyTorch ops, or fused kernels), including LoRA's saved inputs (docs/training.md).
+double stack_layer_activation_bytes_per_token(const ModelShape& shape, const TrainingSetup& s, int layer);
 
 /// Time of one optimizer step and the throughput it gives.
 struct TrainingPerf {

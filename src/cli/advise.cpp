@@ -76,7 +76,8 @@ void reject_inapplicable_options(const AdviseCli& o, Task task) {
       {"--zero", !o.zero.empty()},                   {"--offload", o.offload},
       {"--micro-batch", !o.micro_batch.empty()},     {"--train-tokens", !o.train_tokens.empty()},
       {"--dataset-tokens", !o.dataset_tokens.empty()}, {"--epochs", !o.epochs.empty()},
-      {"--gpus-per-node", !o.gpus_per_node.empty()}, {"--node-network", !o.node_network.empty()}};
+      {"--gpus-per-node", !o.gpus_per_node.empty()}, {"--node-network", !o.node_network.empty()},
+      {"--stack", !o.stack.empty()}};
   if (task == Task::inference) {
     for (const auto& [flag, given] : training)
       if (given)
@@ -90,6 +91,15 @@ void reject_inapplicable_options(const AdviseCli& o, Task task) {
   if (!o.epochs.empty() && o.dataset_tokens.empty())
     throw InputError("--epochs applies only with --dataset-tokens (the job is --dataset-tokens x --epochs); "
                      "or give --train-tokens alone");
+}
+
+/// "--stack" help: every stack and the defaults.
+std::string stack_help() {
+  std::vector<std::string> names;
+  for (const auto& p : stack_profiles()) names.emplace_back(p.name);
+  return fmt::format("Trainer whose memory behaviour to model: {} (default: hf-trainer for finetune/lora/qlora, megatron "
+                     "for pretrain)",
+                     fmt::join(names, " | "));
 }
 
 /// "llm (default) | diffusion | ...": the registered workload kinds, for --help.
@@ -137,6 +147,7 @@ void setup_advise(CLI::App& app, AdviseCli& o) {
   app.add_option("--lora-rank", o.lora_rank, "LoRA/QLoRA adapter rank (default 16)");
   app.add_option("--lora-targets", o.lora_targets, "Projections with adapters (default: q k v o gate up down)")->delimiter(',');
   app.add_option("--recompute", o.recompute, "Activation recomputation: none | selective (default) | full");
+  app.add_option("--stack", o.stack, stack_help());
   app.add_option("--zero", o.zero, "ZeRO/FSDP stage 0-3 across data-parallel GPUs (default 0)");
   app.add_flag("--offload", o.offload, "Keep optimizer states and fp32 master weights in CPU memory (ZeRO-Offload)");
   app.add_option("--micro-batch", o.micro_batch, "Training sequences per micro-batch per GPU group (default 1)");
@@ -202,12 +213,20 @@ int run_advise(const AdviseCli& o, std::ostream& out) {
     setup.task = task;
     if (!o.optimizer.empty()) setup.optimizer = parse_optimizer(o.optimizer);
     if (!o.recompute.empty()) setup.recompute = parse_recompute(o.recompute);
+    setup.stack = o.stack.empty() ? default_stack(task) : parse_stack(o.stack);
+    setup.stack_chosen = o.stack.empty();
+    if (!o.recompute.empty())  // the stack's checkpointing, as --recompute names it
+      setup.checkpointing = setup.recompute == Recompute::none   ? Checkpointing::none
+                            : setup.recompute == Recompute::full ? Checkpointing::full
+                                                                 : Checkpointing::selective_op;
     if (!o.lora_rank.empty()) setup.lora_rank = static_cast<int>(parse_positive_int(o.lora_rank, "--lora-rank", 65536));
     if (!o.lora_targets.empty()) setup.lora_targets = o.lora_targets;
     if (!o.zero.empty()) {
       if (o.zero.size() != 1 || o.zero[0] < '0' || o.zero[0] > '3')
         throw InputError(fmt::format("invalid --zero '{}': expected 0, 1, 2 or 3", o.zero));
       setup.zero_stage = o.zero[0] - '0';
+    } else {
+      setup.zero_stage = stack_profile(*setup.stack).default_zero_stage_multi_gpu; // applies only with data parallelism
     }
     setup.offload_optimizer = o.offload;
     if (!o.micro_batch.empty()) setup.micro_batch = parse_positive_int(o.micro_batch, "--micro-batch", 65536);

@@ -33,7 +33,7 @@ struct AdviseCli {
   bool no_guidance = false;
   std::vector<std::string> addons, operations;
   // Training and plans.
-  std::string task, optimizer, recompute, lora_rank, zero, micro_batch, train_tokens, dataset_tokens, epochs;
+  std::string task, optimizer, recompute, lora_rank, zero, micro_batch, train_tokens, dataset_tokens, epochs, stack;
   std::vector<std::string> lora_targets;
   bool offload = false;
   std::string node_network, gpus_per_node, max_hours, budget;
@@ -94,6 +94,7 @@ int run_catalog(const CatalogCli& o, std::ostream& out);
 struct ValidateCli {
   std::string data;
   bool serving = false;
+  bool training_memory = false;
   InputOptions inputs;
   FormatOptions format;
 };

@@ -177,6 +177,70 @@ std::vector<Part> training_parts(const Workload& w, const Candidate& c, const As
                           fmt::format("micro-batch {} x {} tokens, {} recompute, {} layers / PP {} = {}", s.micro_batch, s.sequence,
                                       to_string(s.recompute), w.shape.num_layers, plan.pp, explain_gb(m.activation_bytes)),
                           m.activation_bytes, {"Korthikanti et al. 2022, docs/training.md"}));
+  if (s.stack) {
+    const StackProfile& st = stack_profile(*s.stack);
+    const std::string sources = fmt::format("{} stack: docs/training.md, \"Training stacks\"", st.name);
+    const double tokens = static_cast<double>(s.micro_batch) * static_cast<double>(s.sequence);
+    const LossKind loss = s.compiled && s.loss.value_or(st.loss) == LossKind::fp32_chunked ? LossKind::fused : s.loss.value_or(st.loss);
+    t.push_back({"stack", "the trainer whose memory behaviour is modelled",
+                 fmt::format("{}{} ({})", st.name, s.stack_chosen ? ", the default for this task" : "", st.description), 1.0,
+                 "stack", {sources}, PartGroup::model, "", {}});
+    t.push_back({"peak_moment", "the moment of the step with the most memory allocated: loss backward | last layer backward | optimizer step",
+                 m.peak_moment, 1.0, "moment", {"docs/training.md, \"Peak memory as the trainer reaches it\""}, PartGroup::model, "", {}});
+    t.push_back(memory_part("logits_bytes", "micro-batch x sequence x vocabulary x loss bytes / TP (0 unless the peak is the loss backward)",
+                            fmt::format("{} x {} x {} x {} B ({}) = {} at the peak", s.micro_batch, s.sequence, w.shape.vocab_size,
+                                        explain_num(loss_bytes_per_logit(loss)), to_string(loss), explain_gb(m.logits_bytes)),
+                            m.logits_bytes, {sources}));
+    t.push_back(memory_part("recompute_bytes", "one layer's activations rebuilt during backward (checkpointing)",
+                            fmt::format("{} tokens, checkpointing {} = {}", explain_num(tokens),
+                                        to_string(s.checkpointing.value_or(s.task == Task::lora || s.task == Task::qlora
+                                                                               ? st.checkpointing_adapter
+                                                                               : st.checkpointing_full)),
+                                        explain_gb(m.recompute_bytes)),
+                            m.recompute_bytes, {sources}));
+    t.push_back(memory_part("in_flight_bytes",
+                            "FSDP/ZeRO-3: 2 unsharded units (computing + prefetched) + their gradients; QLoRA: one dequantized "
+                            "h x f projection in 16 bits; autocast: 16-bit copies of fp32 weights",
+                            explain_gb(m.in_flight_bytes), m.in_flight_bytes, {sources}));
+    t.push_back(memory_part("step_bytes", "optimizer step: torch AdamW multi-tensor temporaries, one moment-sized tensor per parameter",
+                            explain_gb(m.step_bytes), m.step_bytes, {sources}));
+    t.push_back(memory_part("bucket_bytes", "DDP gradient buckets: a flat copy of every gradient", explain_gb(m.bucket_bytes),
+                            m.bucket_bytes, {sources}));
+    t.push_back(memory_part("reserve_bytes", "PyTorch allocated peak x allocator reserve fraction (reserved - allocated)",
+                            fmt::format("{} x {} = {}; reserved {}", explain_gb(m.allocated_bytes),
+                                        explain_num(allocator_reserve_fraction(*s.stack).expected), explain_gb(m.reserve_bytes),
+                                        explain_gb(m.reserved_bytes)),
+                            m.reserve_bytes, {"docs/training.md, \"Allocator reserve\""}));
+    t.push_back(memory_part("managed_bytes", "paged optimizer moments in CUDA managed memory (on the GPU until evicted; not in PyTorch's counters)",
+                            explain_gb(m.managed_bytes), m.managed_bytes, {"bitsandbytes paged optimizers"}));
+    t.push_back({"largest_micro_batch", "largest micro-batch whose peak fits the usable memory at this plan",
+                 fmt::format("{} sequences of {} tokens", m.largest_micro_batch, s.sequence),
+                 static_cast<double>(m.largest_micro_batch), "sequences", {"docs/training.md"}, PartGroup::model, "", {}});
+    t.push_back({"longest_sequence", "longest sequence whose peak fits at micro-batch 1 at this plan",
+                 fmt::format("{} tokens", m.longest_sequence), static_cast<double>(m.longest_sequence), "tokens",
+                 {"docs/training.md"}, PartGroup::model, "", {}});
+  }
+  if (s.stack) {
+    // The generic parts above describe the generic accounting; with a stack, say what the values are.
+    const StackProfile& st = stack_profile(*s.stack);
+    const Checkpointing ck = s.checkpointing.value_or(adapters ? st.checkpointing_adapter : st.checkpointing_full);
+    for (auto& part : t) {
+      if (part.name == "gradients_bytes") {
+        part.formula = "gradients alive at the peak's moment (none before backward unless kept across steps; the largest one "
+                       "with optimizer-in-backward), in the stack's format, sharded";
+        part.substituted = fmt::format("{} at the {}", explain_gb(m.gradients_bytes), m.peak_moment);
+      } else if (part.name == "optimizer_bytes") {
+        part.formula = "trainable params x (master copy + moments) in the stack's formats / shards; paged moments are in managed_bytes";
+        part.substituted = fmt::format("{} params, {} = {}", explain_num(m.trainable_params), to_string(s.optimizer),
+                                       explain_gb(m.optimizer_bytes));
+      } else if (part.name == "activation_bytes") {
+        part.formula = "layers x tokens x bytes each layer keeps under the stack's checkpointing (0 at the optimizer step)";
+        part.substituted = fmt::format("micro-batch {} x {} tokens, checkpointing {}, {} layers / PP {} = {}", s.micro_batch,
+                                       s.sequence, to_string(ck), w.shape.num_layers, plan.pp, explain_gb(m.activation_bytes));
+        part.sources = {fmt::format("{} stack: docs/training.md section 2b", st.name)};
+      }
+    }
+  }
   append_memory_totals(t, w, c, a);
   if (!tc.found) return t; // no plan fits: the memory above is the closest miss, and there is no speed to explain
   const Precision compute = gpu.bf16_support ? Precision::bf16 : Precision::fp16;
