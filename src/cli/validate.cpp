@@ -20,7 +20,8 @@ void setup_validate(CLI::App& app, ValidateCli& o) {
 int run_validate(const ValidateCli& o, std::ostream& out) {
   const std::string format = chosen_format(o.format, "text");
   const Inputs inputs = load_inputs(o.inputs);
-  const auto& [catalog, models, assumptions] = inputs;
+  const auto& [catalog, models, assumptions, instances] = inputs;
+  (void)instances;
   if (o.serving) {
     const auto rows = o.data.empty() ? run_serving_validation(embedded_serving_validation_json(),
                                                               "data/serving_validation.json (embedded)", catalog, models, assumptions)
