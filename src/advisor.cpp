@@ -161,7 +161,7 @@ std::vector<Finding> workload_findings(const Workload& w) {
 }
 
 std::string reason_for(const Workload& w, const Candidate& pick, const Candidate* runner_up) {
-  const std::string what = pick.count > 1 ? pick.plan_text() : pick.gpu->name;
+  const std::string what = pick.count > 1 || pick.machines ? pick.plan_text() : pick.gpu->name;
   const double used = pick.memory_needed_bytes();
   const double usable = pick.memory_usable_bytes();
   const std::string job = pick.training ? fmt::format("{} training tokens", format_params(pick.training->train_tokens))
@@ -174,7 +174,7 @@ std::string reason_for(const Workload& w, const Candidate& pick, const Candidate
       job,
       format_duration(pick.job_seconds()), format_usd(pick.cost.usd_per_hour), format_gb(used), format_gb(usable));
   if (runner_up)
-    reason += fmt::format("; runner-up {} costs {} ({})", runner_up->count > 1 ? runner_up->plan_text() : runner_up->gpu->name,
+    reason += fmt::format("; runner-up {} costs {} ({})", runner_up->count > 1 || runner_up->machines ? runner_up->plan_text() : runner_up->gpu->name,
                           format_usd(runner_up->job_usd()), format_duration(runner_up->job_seconds()));
   return reason + ".";
 }
@@ -251,8 +251,9 @@ Candidate evaluate_split(const Workload& workload, const Gpu& gpu, int tp, int p
       const double cost_next = next.cost.priced ? next.cost.job_usd.expected : next.performance.job_s.expected;
       if (cost_next < cost_now) c = next;
     }
-    c.batch_chosen = true;
   }
+  // Without --batch the advisor chose it: the cheapest that fits, or 1 when none does.
+  c.batch_chosen = !workload.batch_given;
   if (rules) apply_rules(workload, c, assumptions);
   return c;
 }
@@ -412,6 +413,17 @@ void pipeline_finding(const Workload& w, Candidate& c, const AdviseOptions& o, i
 /// the count-1 candidate when none is.
 Candidate search_inference_count(const Workload& w, const Gpu& gpu, const Assumptions& a, const AdviseOptions& o) {
   Candidate first = evaluate_plan(w, gpu, 1, 1, a, o);
+  // One GPU that only comes in a bigger instance: the instance's GPUs in tensor parallel cost the same.
+  if (first.machines && first.machines->rounded_up && first.machines->instances == 1 && w.kind == WorkloadKind::llm) {
+    const int rented = first.machines->gpus;
+    if ((rented & (rented - 1)) == 0 && rented <= node_gpus(gpu, o) && rented <= std::min(o.max_gpus, 64)) {
+      Candidate all = evaluate_plan(w, gpu, rented, 1, a, o);
+      if (all.eligible) {
+        all.count_chosen = true;
+        if (apply_limits(all, o)) return all;
+      }
+    }
+  }
   if (first.eligible && apply_limits(first, o)) return first;
   // Only memory and limits are worth more GPUs: precision or price problems stay.
   for (const auto& f : first.findings)

@@ -341,7 +341,9 @@ const Gpu& GpuCatalog::find(std::string_view name) const {
     ranked.emplace_back(best, gpu.id);
   }
   std::sort(ranked.begin(), ranked.end());
-  for (std::size_t i = 0; i < ranked.size() && i < 3; ++i) close.push_back(ranked[i].second);
+  // The three closest, and any tied with the third (up to five): a wider catalog has more near names.
+  for (std::size_t i = 0; i < ranked.size() && (i < 3 || (i < 5 && ranked[i].first == ranked[2].first)); ++i)
+    close.push_back(ranked[i].second);
   throw InputError(fmt::format("unknown GPU '{}': did you mean {}? (`gpuadvise gpus` lists the catalog)", name,
                                fmt::join(close, ", ")));
 }

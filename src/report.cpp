@@ -448,7 +448,7 @@ void write_text(std::ostream& out, const Advice& advice, const TextOptions& opti
     const auto& m = c.memory;
     const auto& p = c.performance;
     const std::string item = item_name(w.kind);
-    out << "\n" << pal.bold(fmt::format("Pick: {}, batch {}{}", c.count > 1 ? c.plan_text() : c.gpu->name, c.batch,
+    out << "\n" << pal.bold(fmt::format("Pick: {}, batch {}{}", c.count > 1 || c.machines ? c.plan_text() : c.gpu->name, c.batch,
                                         c.batch_chosen ? " (chosen)" : ""))
         << "\n";
     out << fmt::format("  memory   {} {} + {} {} + runtime {}\n", w.kind == WorkloadKind::analytics ? "data" : "weights",
@@ -476,7 +476,7 @@ void write_text(std::ostream& out, const Advice& advice, const TextOptions& opti
     const auto& m = c.memory;
     const auto& p = c.performance;
     out << "\n"
-        << pal.bold(fmt::format("Pick: {}, batch {}{}", c.count > 1 ? c.plan_text() : c.gpu->name, c.batch,
+        << pal.bold(fmt::format("Pick: {}, batch {}{}", c.count > 1 || c.machines ? c.plan_text() : c.gpu->name, c.batch,
                                 c.batch_chosen ? " (chosen)" : ""))
         << "\n";
     out << fmt::format("  memory   weights {} + KV cache {} + activations {}\n", format_gb(m.weights_bytes),

@@ -170,9 +170,11 @@ TEST_CASE("must show: --provider aws --gpu l4 --count 2 rounds up to g6.12xlarge
   }
   SECTION("--spot and --region need a provider; an unknown region is refused with the known ones") {
     o.provider.clear();
+    o.spot = true;
     CHECK(message_of([&] { advise(llm("llama-3.1-8b", "fp16"), gpus, Assumptions::embedded(), o); }).find("--spot needs --provider") !=
           std::string::npos);
     o.provider = "aws";
+    o.spot = false;
     o.region = "mars-1";
     CHECK(message_of([&] { advise(llm("llama-3.1-8b", "fp16"), gpus, Assumptions::embedded(), o); })
               .find("unknown --region 'mars-1' for aws") != std::string::npos);
@@ -189,6 +191,7 @@ TEST_CASE("must show: tensor parallelism never exceeds one node; DeepSeek-V3 in 
   CHECK(671e9 / (8 * 0.9 * 80e9) > 1.0);
   AdviseOptions o;
   o.instances = &instances;
+  o.count_given = false; // let the advisor search the count
   const Advice advice = advise(w, gpus, Assumptions::embedded(), o);
   for (const auto& c : advice.candidates) {
     INFO(c.gpu->id << ": " << c.plan_text());
@@ -222,7 +225,8 @@ TEST_CASE("must show: tensor parallelism never exceeds one node; DeepSeek-V3 in 
     o.gpus = {"h100-sxm"};
     o.count = 16;
     o.count_given = true;
-    const Candidate& c = candidate_for(advise(w, gpus, Assumptions::embedded(), o), "h100-sxm");
+    const Advice given = advise(w, gpus, Assumptions::embedded(), o);
+    const Candidate& c = candidate_for(given, "h100-sxm");
     CHECK(c.tp == 8);
     CHECK(c.pp == 2);
   }
