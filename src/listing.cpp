@@ -49,16 +49,18 @@ std::vector<const Gpu*> select_gpus(const GpuCatalog& catalog, const GpuFilter& 
 }
 
 void write_gpus_text(std::ostream& out, const std::vector<const Gpu*>& gpus, const GpuFilter& filter) {
-  out << fmt::format("{:<14} {:>4} {:>6} {:>5} {:>5} {:>5} {:>5} {:<4} {:<17} {:>6} {:<10} {}\n", "GPU", "GB", "GB/s",
-                     "fp16", "fp8", "fp4", "int8", "bf16", "interconnect", "$/hr", "price date", "provider");
+  out << fmt::format("{:<14} {:>4} {:>6} {:>5} {:>5} {:>5} {:>5} {:<4} {:<17} {:>6} {:<18} {}\n", "GPU", "GB", "GB/s",
+                     "fp16", "fp8", "fp4", "int8", "bf16", "interconnect", "$/hr", "provider", "price date");
   for (const Gpu* gpu : gpus) {
     const Price* price = gpu->price(filter.provider);
-    out << fmt::format("{:<14} {:>4.0f} {:>6.0f} {:>5} {:>5} {:>5} {:>5} {:<4} {:<17} {:>6} {:<10} {}\n", gpu->id,
-                       gpu->memory_bytes / 1e9, gpu->bandwidth_bytes_per_s / 1e9, tflops(*gpu, Precision::fp16),
-                       tflops(*gpu, Precision::fp8), tflops(*gpu, Precision::nvfp4), tflops(*gpu, Precision::int8),
-                       gpu->bf16_support ? "yes" : "no", interconnect(*gpu),
-                       price ? fmt::format("{:.2f}", price->usd_per_hour) : "-", price ? price->date : "",
-                       price ? price->provider_name : "");
+    const std::string row = fmt::format("{:<14} {:>4.0f} {:>6.0f} {:>5} {:>5} {:>5} {:>5} {:<4} {:<17} {:>6} {:<18} {}",
+                                        gpu->id, gpu->memory_bytes / 1e9, gpu->bandwidth_bytes_per_s / 1e9,
+                                        tflops(*gpu, Precision::fp16), tflops(*gpu, Precision::fp8),
+                                        tflops(*gpu, Precision::nvfp4), tflops(*gpu, Precision::int8),
+                                        gpu->bf16_support ? "yes" : "no", interconnect(*gpu),
+                                        price ? fmt::format("{:.2f}", price->usd_per_hour) : "-",
+                                        price ? price->provider_name : "", price ? price->date : "");
+    out << row.substr(0, row.find_last_not_of(' ') + 1) << "\n";
   }
   out << "(dense tensor TFLOPS, no sparsity; fp8/fp4 '-' = no FP8/FP4 tensor cores; GB = 10^9 bytes; $/hr per GPU, "
          "on-demand)\n";
