@@ -1,6 +1,7 @@
 #include <gpuadvise/advisor.hpp>
 #include <gpuadvise/error.hpp>
 #include <gpuadvise/evaluation.hpp>
+#include <gpuadvise/instances.hpp>
 #include <gpuadvise/units.hpp>
 
 #include <fmt/format.h>
@@ -16,6 +17,7 @@ constexpr double k_cost_tie = 0.005;
 
 std::string architecture_name(const std::string& id) {
   if (id == "ada") return "Ada Lovelace";
+  if (id == "cdna3") return "AMD CDNA 3";
   std::string name = id;
   if (!name.empty()) name[0] = static_cast<char>(name[0] - 'a' + 'A');
   return name;
@@ -29,6 +31,10 @@ std::string precision_message(const Gpu& gpu, const Workload& w, const Precision
   case Precision::fp8: need = "FP8 tensor cores need Ada Lovelace (compute capability 8.9), Hopper (9.0) or newer"; break;
   case Precision::bf16: need = "BF16 needs Ampere (compute capability 8.0) or newer"; break;
   case Precision::int4: need = "int4 weight-only kernels need compute capability 7.5 or newer"; break;
+  case Precision::nvfp4:
+  case Precision::mxfp4:
+    need = "FP4 tensor cores (NVFP4/MXFP4) need Blackwell (compute capability 10.0) or newer";
+    break;
   default: need = "the GPU has no tensor cores for it"; break;
   }
   return fmt::format("{} is not native on {} GPUs: {}. Nearest supported: {} ({:.1f} GB of weights); fp16 would "
@@ -56,8 +62,10 @@ void apply_rules(const Workload& w, Candidate& c, const Assumptions& a) {
   if (!c.precision.native) {
     c.eligible = false;
     c.findings.push_back({"precision-not-native", Severity::error, precision_message(gpu, w, c.precision, a),
-                          fmt::format("run {} on this GPU, or pick an {} GPU", to_string(c.precision.effective),
-                                      c.precision.requested == Precision::fp8 ? "Ada/Hopper" : "Ampere or newer"),
+                          fmt::format("run {} on this GPU, or pick {} GPU", to_string(c.precision.effective),
+                                      c.precision.requested == Precision::fp8 ? "an Ada/Hopper"
+                                      : is_fp4(c.precision.requested)         ? "a Blackwell"
+                                                                              : "an Ampere or newer"),
                           {{Setting::precision, std::string(to_string(c.precision.effective))}}});
   }
   if (!c.precision.kv_native)
@@ -67,13 +75,13 @@ void apply_rules(const Workload& w, Candidate& c, const Assumptions& a) {
                                       to_string(c.precision.kv_requested), architecture_name(gpu.architecture)),
                           "a 16-bit KV cache for speed, or keep fp8 for capacity",
                           {{Setting::kv_precision, "fp16"}}});
-  if (c.count > 1 && w.kind == WorkloadKind::llm && !w.shape.mla &&
-      (w.shape.num_attention_heads % c.count != 0 || (w.shape.num_kv_heads % c.count != 0 && c.count % w.shape.num_kv_heads != 0))) {
+  if (c.tp > 1 && w.kind == WorkloadKind::llm && !w.shape.mla &&
+      (w.shape.num_attention_heads % c.tp != 0 || (w.shape.num_kv_heads % c.tp != 0 && c.tp % w.shape.num_kv_heads != 0))) {
     c.eligible = false;
     c.findings.push_back({"tensor-parallel-invalid", Severity::error,
                           fmt::format("tensor parallel over {} GPUs needs {} attention heads and {} KV heads to split evenly",
-                                      c.count, w.shape.num_attention_heads, w.shape.num_kv_heads),
-                          "use a GPU count that divides the attention heads (e.g. 2, 4 or 8)", tp_remedies(w.shape, c.count)});
+                                      c.tp, w.shape.num_attention_heads, w.shape.num_kv_heads),
+                          "use a GPU count that divides the attention heads (e.g. 2, 4 or 8)", tp_remedies(w.shape, c.tp)});
   }
   const auto& m = c.memory;
   if (!m.fits()) {
@@ -110,7 +118,7 @@ void apply_rules(const Workload& w, Candidate& c, const Assumptions& a) {
                           fmt::format("no on-demand price for {} in the catalog", gpu.name),
                           "add a price (a catalog \"prices\" entry or a price override) or pick another provider"});
   }
-  if (c.count > 1 && c.eligible)
+  if (c.count > 1 && c.eligible && c.pp == 1)
     c.findings.push_back({"tensor-parallel-assumed", Severity::info,
                           fmt::format("{} x {} run as one tensor-parallel group: weights, KV cache and activations split "
                                       "evenly, all-reduces cost time over {}",
@@ -153,7 +161,7 @@ std::vector<Finding> workload_findings(const Workload& w) {
 }
 
 std::string reason_for(const Workload& w, const Candidate& pick, const Candidate* runner_up) {
-  const std::string what = pick.count > 1 ? pick.plan_text() : pick.gpu->name;
+  const std::string what = pick.count > 1 || pick.machines ? pick.plan_text() : pick.gpu->name;
   const double used = pick.memory_needed_bytes();
   const double usable = pick.memory_usable_bytes();
   const std::string job = pick.training ? fmt::format("{} training tokens", format_params(pick.training->train_tokens))
@@ -166,7 +174,7 @@ std::string reason_for(const Workload& w, const Candidate& pick, const Candidate
       job,
       format_duration(pick.job_seconds()), format_usd(pick.cost.usd_per_hour), format_gb(used), format_gb(usable));
   if (runner_up)
-    reason += fmt::format("; runner-up {} costs {} ({})", runner_up->count > 1 ? runner_up->plan_text() : runner_up->gpu->name,
+    reason += fmt::format("; runner-up {} costs {} ({})", runner_up->count > 1 || runner_up->machines ? runner_up->plan_text() : runner_up->gpu->name,
                           format_usd(runner_up->job_usd()), format_duration(runner_up->job_seconds()));
   return reason + ".";
 }
@@ -199,17 +207,54 @@ std::string_view to_string(Severity s) {
 
 namespace {
 
-Candidate evaluate_at(const Workload& workload, const Gpu& gpu, int count, const Assumptions& assumptions,
+/// `tp` GPUs in a tensor-parallel group, repeated over `pp` pipeline stages. Pipeline stages hold 1/pp of the
+/// layers: weights and KV cache per GPU divide by pp, activations (one layer's working set) do not. A token
+/// passes the stages one after another, so one decode step takes the tensor-parallel group's time over the
+/// whole model (docs/formulas.md, "Pipeline parallel across nodes"); the hops between nodes are reported
+/// in a finding, not added.
+Candidate evaluate_at(const Workload& workload, const Gpu& gpu, int tp, int pp, const Assumptions& assumptions,
                       std::string_view provider) {
   Candidate c;
   c.gpu = &gpu;
-  c.count = count;
+  c.tp = tp;
+  c.pp = pp;
+  c.count = tp * pp;
   c.kind = workload.kind;
   c.batch = workload.batch;
   c.precision = decide_precision(workload, gpu);
-  c.memory = estimate_memory(workload, c.precision, gpu, count, assumptions);
-  c.performance = estimate_performance(workload, c.precision, gpu, count, assumptions);
-  c.cost = estimate_cost(workload, c.performance, gpu, count, provider);
+  c.memory = estimate_memory(workload, c.precision, gpu, tp, assumptions);
+  if (pp > 1) {
+    c.memory.weights_bytes /= pp;
+    c.memory.kv_cache_bytes /= pp;
+    c.memory.total_bytes =
+        c.memory.weights_bytes + c.memory.kv_cache_bytes + c.memory.activation_bytes + c.memory.overhead_bytes;
+  }
+  c.performance = estimate_performance(workload, c.precision, gpu, tp, assumptions);
+  c.cost = estimate_cost(workload, c.performance, gpu, c.count, provider);
+  return c;
+}
+
+Candidate evaluate_split(const Workload& workload, const Gpu& gpu, int tp, int pp, const Assumptions& assumptions,
+                         std::string_view provider, bool rules = true) {
+  const int count = tp;
+  Candidate c = evaluate_at(workload, gpu, count, pp, assumptions, provider);
+  if (!workload.batch_given && c.memory.fits()) {
+    // A server batches the job's requests: try 2, 4, ... (and the request count) and keep the cheapest that fits.
+    Workload w = workload;
+    const std::int64_t limit = std::min<std::int64_t>(k_max_auto_batch, workload.requests);
+    for (std::int64_t b = 2; b <= limit; b = b * 2 > limit && b < limit ? limit : b * 2) {
+      w.batch = b;
+      Candidate next = evaluate_at(w, gpu, count, pp, assumptions, provider);
+      // Keep 5% headroom (the low-headroom rule): a chosen batch should not leave the GPU on the edge.
+      if (next.memory.total_bytes > 0.95 * next.memory.usable_bytes) break;
+      const double cost_now = c.cost.priced ? c.cost.job_usd.expected : c.performance.job_s.expected;
+      const double cost_next = next.cost.priced ? next.cost.job_usd.expected : next.performance.job_s.expected;
+      if (cost_next < cost_now) c = next;
+    }
+  }
+  // Without --batch the advisor chose it: the cheapest that fits, or 1 when none does.
+  c.batch_chosen = !workload.batch_given;
+  if (rules) apply_rules(workload, c, assumptions);
   return c;
 }
 
@@ -217,24 +262,7 @@ Candidate evaluate_at(const Workload& workload, const Gpu& gpu, int count, const
 
 Candidate evaluate(const Workload& workload, const Gpu& gpu, int count, const Assumptions& assumptions,
                    std::string_view provider) {
-  Candidate c = evaluate_at(workload, gpu, count, assumptions, provider);
-  if (!workload.batch_given && c.memory.fits()) {
-    // A server batches the job's requests: try 2, 4, ... (and the request count) and keep the cheapest that fits.
-    Workload w = workload;
-    const std::int64_t limit = std::min<std::int64_t>(k_max_auto_batch, workload.requests);
-    for (std::int64_t b = 2; b <= limit; b = b * 2 > limit && b < limit ? limit : b * 2) {
-      w.batch = b;
-      Candidate next = evaluate_at(w, gpu, count, assumptions, provider);
-      // Keep 5% headroom (the low-headroom rule): a chosen batch should not leave the GPU on the edge.
-      if (next.memory.total_bytes > 0.95 * next.memory.usable_bytes) break;
-      const double cost_now = c.cost.priced ? c.cost.job_usd.expected : c.performance.job_s.expected;
-      const double cost_next = next.cost.priced ? next.cost.job_usd.expected : next.performance.job_s.expected;
-      if (cost_next < cost_now) c = next;
-    }
-    c.batch_chosen = true;
-  }
-  apply_rules(workload, c, assumptions);
-  return c;
+  return evaluate_split(workload, gpu, count, 1, assumptions, provider);
 }
 
 std::string Candidate::plan_text() const {
@@ -250,9 +278,20 @@ std::string Candidate::plan_text() const {
                        p.gpus() > 1 ? fmt::format(" over {}{}", link, training->perf.dp_crosses_nodes ? " + node network" : "")
                                     : "");
   }
-  if (count > 1 && kind == WorkloadKind::analytics) return fmt::format("{} x {}, data split across GPUs (Dask-cuDF)", count, gpu->id);
-  if (count > 1 && kind != WorkloadKind::llm) return fmt::format("{} x {}, work split across GPUs", count, gpu->id);
-  return count > 1 ? fmt::format("{} x {}, TP={} over {}", count, gpu->id, count, link) : fmt::format("1 x {}", gpu->id);
+  std::string rented;
+  if (machines)
+    rented = fmt::format(" ({} x {}{})", machines->instances, machines->instance.instance_type,
+                         machines->rounded_up ? fmt::format(", {} GPUs rented", machines->gpus) : "");
+  if (count > 1 && kind == WorkloadKind::analytics)
+    return fmt::format("{} x {}, data split across GPUs (Dask-cuDF){}", count, gpu->id, rented);
+  if (count > 1 && kind != WorkloadKind::llm) return fmt::format("{} x {}, work split across GPUs{}", count, gpu->id, rented);
+  if (pp > 1) {
+    const std::string tp_link = tp > 1 ? (intra_node_link(*gpu, tp).nvlink ? "NVLink" : "PCIe") : "";
+    return fmt::format("{} x {}, TP={} PP={} over {}node network{}", count, gpu->id, tp, pp,
+                       tp_link.empty() ? "" : tp_link + " + ", rented);
+  }
+  return count > 1 ? fmt::format("{} x {}, TP={} over {}{}", count, gpu->id, count, link, rented)
+                   : fmt::format("1 x {}{}", gpu->id, rented);
 }
 
 double Candidate::job_usd() const {
@@ -286,16 +325,125 @@ bool apply_limits(Candidate& c, const AdviseOptions& o) {
   return ok;
 }
 
+Span scaled_span(const Span& s, double f) { return {s.low * f, s.expected * f, s.high * f}; }
+
+/// The display name a provider's prices carry in the GPU catalog ("AWS"), else its slug.
+std::string provider_display_name(const Gpu& gpu, std::string_view provider) {
+  for (const auto& p : gpu.prices)
+    if (normalize_name(p.provider) == normalize_name(provider) && !p.provider_name.empty()) return p.provider_name;
+  return std::string(provider);
+}
+
+/// Rents the candidate's GPUs as instances of the provider and prices them; a finding says which and why.
+void rent_machines(const Workload& w, Candidate& c, const MachinePlan& plan, const AdviseOptions& o) {
+  const Instance& in = plan.instance;
+  c.machines = plan;
+  Price price;
+  price.provider = in.provider;
+  price.provider_name = provider_display_name(*c.gpu, in.provider);
+  price.tier = plan.spot ? "spot" : "on-demand";
+  price.usd_per_hour = plan.spot ? *in.spot_usd_per_hour : in.usd_per_hour;
+  price.date = in.price_date;
+  price.source = fmt::format("instance {} ({} x {}), {}: {}", in.instance_type, in.gpu_count, c.gpu->id, in.region, in.source);
+  c.cost.priced = true;
+  c.cost.price = price;
+  c.cost.usd_per_hour = plan.usd_per_hour;
+  c.cost.job_usd = scaled_span(c.performance.job_s, plan.usd_per_hour / 3600.0);
+  if (c.performance.seconds_per_item.expected > 0)
+    c.cost.usd_per_item = scaled_span(c.performance.seconds_per_item, plan.usd_per_hour / 3600.0);
+  if (c.performance.job_tokens > 0) c.cost.usd_per_million_tokens = scaled_span(c.cost.job_usd, 1e6 / c.performance.job_tokens);
+
+  std::vector<int> sizes;
+  std::vector<std::string> names;
+  for (const Instance* shape : o.instances->shapes(c.gpu->id, o.provider, o.region)) {
+    if (std::find(sizes.begin(), sizes.end(), shape->gpu_count) == sizes.end()) sizes.push_back(shape->gpu_count);
+    names.push_back(shape->instance_type);
+  }
+  std::sort(sizes.begin(), sizes.end());
+  std::string host;
+  if (in.vcpus > 0 && in.memory_gib > 0) host = fmt::format(", {:g} vCPUs, {:g} GiB", in.vcpus, in.memory_gib);
+  std::string message = fmt::format("{} x {} ({} x {}{}, GPUs joined by {}) in {} at {}/hr {} each, {} for the plan "
+                                    "(price of {})",
+                                    plan.instances, in.instance_type, in.gpu_count, c.gpu->name, host, in.interconnect,
+                                    in.region, format_usd(price.usd_per_hour), price.tier, format_usd(plan.usd_per_hour),
+                                    in.price_date);
+  std::vector<Remedy> remedies;
+  std::string hint;
+  if (plan.rounded_up) {
+    std::string counts = std::to_string(sizes.back());
+    if (sizes.size() > 1)
+      counts = fmt::format("{} or {}", fmt::join(sizes.begin(), sizes.end() - 1, ", "), sizes.back());
+    message = fmt::format("{} sells {} in instances of {} GPUs ({}): {} GPUs round up to {}", price.provider_name, c.gpu->name,
+                          counts, fmt::join(names, ", "), c.count, message);
+    if (plan.instances == 1 && c.pp == 1 && w.kind == WorkloadKind::llm) {
+      hint = fmt::format("{} of the {} GPUs rented sit idle: a count of {} costs the same", plan.gpus - c.count, plan.gpus,
+                         plan.gpus);
+      remedies.push_back({Setting::count, std::to_string(plan.gpus)});
+    } else {
+      hint = fmt::format("{} of the {} GPUs rented sit idle", plan.gpus - c.count, plan.gpus);
+    }
+  }
+  // Paying for idle GPUs deserves a warning; renting exactly what the plan uses is information.
+  c.findings.push_back({plan.rounded_up ? "machine-rounded-up" : "machine-instances",
+                        plan.rounded_up ? Severity::warning : Severity::info, message, hint, remedies});
+}
+
+/// The pipeline finding: why the plan spans nodes and what each token's trip between them costs.
+void pipeline_finding(const Workload& w, Candidate& c, const AdviseOptions& o, int node) {
+  double network = o.cluster.node_network_bytes_per_s;
+  std::string network_source = fmt::format("{:g} Gbit/s assumed (--node-network)", network * 8 / 1e9);
+  if (c.machines && c.machines->instance.network_gbps > 0) {
+    network = c.machines->instance.network_gbps * 1e9 / 8;
+    network_source = fmt::format("{:g} Gbit/s of {}", c.machines->instance.network_gbps, c.machines->instance.instance_type);
+  }
+  // Each hop sends one hidden-state vector per sequence: batch x hidden x activation bytes, plus ~10 us latency.
+  const double bytes = static_cast<double>(c.batch) * w.shape.hidden_size * activation_bytes_per_element(c.precision.effective);
+  const double hop_s = 10e-6 + bytes / network;
+  c.findings.push_back({"pipeline-parallel-assumed", Severity::info,
+                        fmt::format("{} x {} do not fit one node of {}: tensor parallel over {} GPUs inside each node, {} "
+                                    "pipeline stages across nodes over the node network ({}); each decode step crosses {} "
+                                    "node boundaries, about {:.0f} us each (batch x hidden x {} B / network + 10 us), "
+                                    "not included in the step time",
+                                    c.count, c.gpu->name, node, c.tp, c.pp, network_source, c.pp - 1, hop_s * 1e6,
+                                    activation_bytes_per_element(c.precision.effective)),
+                        ""});
+}
+
 /// The smallest power-of-two count (up to o.max_gpus) whose candidate is eligible and meets the limits;
 /// the count-1 candidate when none is.
 Candidate search_inference_count(const Workload& w, const Gpu& gpu, const Assumptions& a, const AdviseOptions& o) {
-  Candidate first = evaluate(w, gpu, 1, a, o.provider);
+  Candidate first = evaluate_plan(w, gpu, 1, 1, a, o);
+  // One GPU that only comes in a bigger instance: the instance's GPUs in tensor parallel cost the same.
+  if (first.machines && first.machines->rounded_up && first.machines->instances == 1 && w.kind == WorkloadKind::llm) {
+    const int rented = first.machines->gpus;
+    if ((rented & (rented - 1)) == 0 && rented <= node_gpus(gpu, o) && rented <= std::min(o.max_gpus, 64)) {
+      Candidate all = evaluate_plan(w, gpu, rented, 1, a, o);
+      if (all.eligible) {
+        all.count_chosen = true;
+        if (apply_limits(all, o)) return all;
+      }
+    }
+  }
   if (first.eligible && apply_limits(first, o)) return first;
   // Only memory and limits are worth more GPUs: precision or price problems stay.
   for (const auto& f : first.findings)
     if (f.id == "precision-not-native" || f.id == "price-missing") return first;
-  for (int n = 2; n <= std::min(o.max_gpus, 64); n *= 2) {
-    Candidate c = evaluate(w, gpu, n, a, o.provider);
+  const int limit = std::min(o.max_gpus, 64);
+  // Only LLMs split a model with tensor parallelism: other kinds split the work and need no node limit.
+  const int node = w.kind == WorkloadKind::llm ? node_gpus(gpu, o) : limit;
+  int tp_max = 1;
+  while (tp_max * 2 <= node) tp_max *= 2;
+  std::vector<std::pair<int, int>> splits;  // (tp, pp) in order of GPU count
+  for (int tp = 2; tp <= std::min(tp_max, limit); tp *= 2) splits.emplace_back(tp, 1);
+  for (int pp = 2; tp_max * pp <= limit; ++pp) splits.emplace_back(tp_max, pp);
+  for (auto [tp, pp] : splits) {
+    // A machine that rounds the group up holds more GPUs for the same price: use them all.
+    if (pp == 1 && o.instances && !o.provider.empty()) {
+      const auto plan = plan_machines(*o.instances, gpu.id, tp, tp, o.provider, o.region, o.spot);
+      if (plan && plan->instances == 1 && plan->rounded_up && (plan->gpus & (plan->gpus - 1)) == 0 && plan->gpus <= node)
+        continue; // the larger power of two comes next in this list
+    }
+    Candidate c = evaluate_plan(w, gpu, tp, pp, a, o);
     if (!c.memory.fits()) continue;
     c.count_chosen = true;
     if (c.eligible && apply_limits(c, o)) return c;
@@ -304,6 +452,43 @@ Candidate search_inference_count(const Workload& w, const Gpu& gpu, const Assump
 }
 
 } // namespace
+
+int node_gpus(const Gpu& gpu, const AdviseOptions& o) {
+  if (o.instances) {
+    if (!o.provider.empty())
+      if (const int n = largest_shape(*o.instances, gpu.id, o.provider, o.region); n > 0) return n;
+    if (const int n = largest_shape(*o.instances, gpu.id); n > 0) return n;
+  }
+  return std::max(1, o.cluster.gpus_per_node);
+}
+
+Candidate evaluate_plan(const Workload& workload, const Gpu& gpu, int tp, int pp, const Assumptions& assumptions,
+                        const AdviseOptions& o) {
+  Candidate c = evaluate_split(workload, gpu, tp, pp, assumptions, o.provider, false);
+  if (o.instances && !o.provider.empty() && !o.instances->shapes(gpu.id, o.provider, o.region).empty()) {
+    const int group = workload.kind == WorkloadKind::llm ? tp : 1;
+    if (const auto plan = plan_machines(*o.instances, gpu.id, c.count, group, o.provider, o.region, o.spot)) {
+      rent_machines(workload, c, *plan, o);
+    } else {
+      c.cost = CostEstimate{};
+      c.findings.push_back({"machine-missing", Severity::error,
+                            fmt::format("{} has no {}instance of {} that holds a tensor-parallel group of {}{}", o.provider,
+                                        o.spot ? "spot-priced " : "", gpu.name, group,
+                                        o.region.empty() ? "" : fmt::format(" in {}", o.region)),
+                            o.spot ? "drop spot pricing or pick another provider" : "fewer GPUs per group, or another provider"});
+    }
+  } else if (o.spot || !o.region.empty()) {
+    // Spot prices and regions live on instance rows; a GPU without them has neither.
+    c.cost = CostEstimate{};
+    c.findings.push_back({"machine-missing", Severity::error,
+                          fmt::format("no {}instance of {} from {}{} in the instance catalog", o.spot ? "spot-priced " : "",
+                                      gpu.name, o.provider, o.region.empty() ? "" : " in " + o.region),
+                          "drop spot pricing or the region, or pick another provider"});
+  }
+  apply_rules(workload, c, assumptions);
+  if (pp > 1) pipeline_finding(workload, c, o, node_gpus(gpu, o));
+  return c;
+}
 
 Candidate evaluate_training(const Workload& w, const Gpu& gpu, const Assumptions& a, const AdviseOptions& o, int count) {
   Candidate c;
@@ -423,7 +608,19 @@ Advice advise(const Workload& workload, const GpuCatalog& catalog, const Assumpt
       if (std::find(gpus.begin(), gpus.end(), gpu) == gpus.end()) gpus.push_back(gpu);
     }
   }
-  catalog.require_provider(options.provider);
+  if (options.training && (options.spot || !options.region.empty()))
+    throw InputError("--spot and --region apply to inference plans; training plans are priced per GPU-hour");
+  if ((options.spot || !options.region.empty()) && options.provider.empty())
+    throw InputError(options.spot ? "--spot needs --provider: spot prices are per provider and instance"
+                                  : "--region needs --provider: region names are per provider");
+  if (options.instances && !options.provider.empty() && options.instances->has_provider(options.provider)) {
+    options.instances->require_region(options.provider, options.region);
+  } else {
+    catalog.require_provider(options.provider);
+    if (!options.region.empty())
+      throw InputError(fmt::format("invalid --region '{}': the instance catalog has no rows for provider '{}'",
+                                   options.region, options.provider));
+  }
 
   Advice advice;
   advice.workload = workload;
@@ -437,7 +634,11 @@ Advice advise(const Workload& workload, const GpuCatalog& catalog, const Assumpt
     } else if (!options.count_given) {
       advice.candidates.push_back(search_inference_count(workload, *gpu, assumptions, options));
     } else {
-      Candidate c = evaluate(workload, *gpu, options.count, assumptions, options.provider);
+      // A given count beyond one node keeps each tensor-parallel group inside a node and adds pipeline stages.
+      const int node = workload.kind == WorkloadKind::llm ? node_gpus(*gpu, options) : options.count;
+      const int tp = std::min(options.count, node);
+      const int pp = (options.count + tp - 1) / tp;
+      Candidate c = evaluate_plan(workload, *gpu, tp, pp, assumptions, options);
       if (c.eligible) apply_limits(c, options);
       advice.candidates.push_back(std::move(c));
     }

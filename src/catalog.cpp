@@ -17,7 +17,7 @@ constexpr double k_mib = 1024.0 * 1024.0;
 /// The top-level keys of a GPU catalog (data/gpus.json, or a --catalog file merged over it).
 const std::vector<std::string_view> k_catalog_keys = {"catalog_date", "description", "sources", "gpus"};
 
-const std::set<std::string> k_architectures = {"volta", "turing", "ampere", "ada", "hopper", "blackwell"};
+const std::set<std::string> k_architectures = {"volta", "turing", "ampere", "ada", "hopper", "blackwell", "cdna3"};
 
 /// Reads one GPU entry into a Gpu; every failure names origin, index, id and field.
 Gpu read_gpu(const nlohmann::json& entry, const std::string& where) {
@@ -31,13 +31,18 @@ Gpu read_gpu(const nlohmann::json& entry, const std::string& where) {
           "bf16_support", "tdp_watts", "form_factor", "pcie", "nvlink", "notes", "prices"});
   gpu.name = g.string("name");
   gpu.aliases = g.strings("aliases");
+  gpu.vendor = g.string_or("vendor", "nvidia");
+  if (gpu.vendor != "nvidia" && gpu.vendor != "amd") g.fail("vendor", fmt::format("'{}' is not nvidia or amd", gpu.vendor));
   gpu.architecture = g.string("architecture");
   if (!k_architectures.count(gpu.architecture))
-    g.fail("architecture", fmt::format("'{}' is not one of volta, turing, ampere, ada, hopper, blackwell",
+    g.fail("architecture", fmt::format("'{}' is not one of volta, turing, ampere, ada, hopper, blackwell, cdna3",
                                        gpu.architecture));
   std::string source;
-  gpu.compute_capability = g.sourced("compute_capability", &source, 1, 20);
-  gpu.sources["compute_capability"] = source;
+  // AMD GPUs have no CUDA compute capability; every NVIDIA entry must give one.
+  if (gpu.vendor == "nvidia" || g.has("compute_capability")) {
+    gpu.compute_capability = g.sourced("compute_capability", &source, 1, 20);
+    gpu.sources["compute_capability"] = source;
+  }
   gpu.memory_type = g.string_or("memory_type", "");
   gpu.memory_bytes = g.sourced("memory_gb", &source, 0.001, 1e6) * 1e9;
   gpu.sources["memory_gb"] = source;
@@ -55,11 +60,20 @@ Gpu read_gpu(const nlohmann::json& entry, const std::string& where) {
   if (!tflops) g.fail("dense_tflops", "missing (expected an object of dense TFLOPS per precision)");
   const Fields t(*tflops, g.where() + ": field 'dense_tflops'");
   for (auto it = tflops->begin(); it != tflops->end(); ++it) {
-    static const std::set<std::string> known = {"fp32", "tf32", "fp16", "bf16", "fp8", "int8", "int4"};
-    if (!known.count(it.key())) t.fail(it.key(), "unknown precision (expected fp32, tf32, fp16, bf16, fp8, int8, int4)");
+    static const std::set<std::string> known = {"fp32", "tf32", "fp16", "bf16", "fp8", "int8", "int4", "fp4"};
+    if (!known.count(it.key()))
+      t.fail(it.key(), "unknown precision (expected fp32, tf32, fp16, bf16, fp8, int8, int4, fp4)");
     const double value = t.sourced(it.key(), &source, 0, 1e6) * 1e12;
     gpu.sources["dense_tflops." + it.key()] = source;
     if (it.key() == "tf32") continue; // recorded for the table; fp32 inference does not use TF32 by default
+    if (it.key() == "fp4") {
+      // Blackwell's FP4 tensor cores run NVFP4 and MXFP4 at the same dense rate (NVIDIA Blackwell datasheets).
+      for (const Precision p : {Precision::nvfp4, Precision::mxfp4}) {
+        gpu.dense_flops[p] = value;
+        gpu.sources["dense_tflops." + std::string(to_string(p))] = source;
+      }
+      continue;
+    }
     gpu.dense_flops[parse_precision(it.key())] = value;
   }
   if (gpu.peak_flops(Precision::fp16) <= 0) t.fail("fp16", "missing or zero (every supported GPU has fp16 tensor throughput)");
@@ -327,7 +341,9 @@ const Gpu& GpuCatalog::find(std::string_view name) const {
     ranked.emplace_back(best, gpu.id);
   }
   std::sort(ranked.begin(), ranked.end());
-  for (std::size_t i = 0; i < ranked.size() && i < 3; ++i) close.push_back(ranked[i].second);
+  // The three closest, and any tied with the third (up to five): a wider catalog has more near names.
+  for (std::size_t i = 0; i < ranked.size() && (i < 3 || (i < 5 && ranked[i].first == ranked[2].first)); ++i)
+    close.push_back(ranked[i].second);
   throw InputError(fmt::format("unknown GPU '{}': did you mean {}? (`gpuadvise gpus` lists the catalog)", name,
                                fmt::join(close, ", ")));
 }

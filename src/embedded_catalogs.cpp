@@ -3,6 +3,7 @@
 #include <gpuadvise/assumptions.hpp>
 #include <gpuadvise/catalog.hpp>
 #include <gpuadvise/embedded.hpp>
+#include <gpuadvise/instances.hpp>
 #include <gpuadvise/model.hpp>
 
 namespace gpuadvise {
@@ -20,6 +21,12 @@ GpuCatalog GpuCatalog::embedded() {
 ModelCatalog ModelCatalog::embedded() { return from_parts(generated_models(), generated_reference_shapes()); }
 
 Assumptions Assumptions::embedded() { return generated_assumptions(); }
+
+InstanceCatalog InstanceCatalog::embedded() {
+  // Parsed once per process: 60-odd CSV rows.
+  static const InstanceCatalog catalog = from_csv(embedded_instances_csv(), "data/instances.csv");
+  return catalog;
+}
 
 std::string embedded_catalog_date() { return generated_catalog_date(); }
 

@@ -42,6 +42,7 @@ void write_gpus(std::ostream& out, const GpuCatalog& catalog) {
     out << "  {\n    Gpu g;\n";
     out << "    g.id = " << lit(g.id) << ";\n    g.name = " << lit(g.name) << ";\n";
     out << "    g.aliases = " << strings(g.aliases) << ";\n";
+    out << "    g.vendor = " << lit(g.vendor) << ";\n";
     out << "    g.architecture = " << lit(g.architecture) << ";\n";
     out << "    g.compute_capability = " << num(g.compute_capability) << ";\n";
     out << "    g.memory_bytes = " << num(g.memory_bytes) << ";\n";

@@ -110,7 +110,9 @@ std::string runtime_for(const Workload& w, const Assumptions& a) {
 }
 
 Link intra_node_link(const Gpu& gpu, int group) {
-  const bool bridge_only = gpu.form_factor.find("SXM") == std::string::npos;
+  // SXM (NVIDIA) and OAM (AMD) modules sit on a baseboard whose GPU links reach every GPU; PCIe cards
+  // only reach a bridged neighbour.
+  const bool bridge_only = gpu.form_factor.find("SXM") == std::string::npos && gpu.form_factor.find("OAM") == std::string::npos;
   if (gpu.has_nvlink && (!bridge_only || group <= 2)) return {gpu.nvlink_bandwidth_bytes_per_s / 2, 8e-6, true};
   const double pcie = gpu.pcie_bandwidth_bytes_per_s > 0 ? gpu.pcie_bandwidth_bytes_per_s : 64e9;
   return {pcie / 2, 20e-6, false};
@@ -128,12 +130,17 @@ bool supports_natively(const Gpu& gpu, Precision p) {
   case Precision::bf16: return gpu.bf16_support;
   case Precision::fp8: return gpu.fp8_support;
   case Precision::int8: return gpu.peak_flops(Precision::int8) > 0;
-  case Precision::int8_wo: return gpu.compute_capability >= 7.0;
-  case Precision::int4: return gpu.compute_capability >= 7.5;
-  case Precision::nf4: return gpu.compute_capability >= 5.0;
+  // Weight-only and GGUF kernels: CUDA compute capability on NVIDIA; vLLM's ROCm build (AWQ/GPTQ),
+  // bitsandbytes' ROCm port and llama.cpp's HIP back end on AMD Instinct.
+  case Precision::int8_wo: return gpu.vendor == "amd" || gpu.compute_capability >= 7.0;
+  case Precision::int4: return gpu.vendor == "amd" || gpu.compute_capability >= 7.5;
+  case Precision::nf4: return gpu.vendor == "amd" || gpu.compute_capability >= 5.0;
   case Precision::q8_0:
   case Precision::q4_0:
-  case Precision::q4_k_m: return gpu.compute_capability >= 6.0; // llama.cpp CUDA kernels
+  case Precision::q4_k_m: return gpu.vendor == "amd" || gpu.compute_capability >= 6.0; // llama.cpp CUDA/HIP kernels
+  // FP4 needs FP4 tensor cores: a catalog fp4 throughput (Blackwell); NVFP4's FP8 block scales are NVIDIA's.
+  case Precision::nvfp4: return gpu.peak_flops(Precision::nvfp4) > 0 && gpu.vendor != "amd";
+  case Precision::mxfp4: return gpu.peak_flops(Precision::mxfp4) > 0;
   }
   return false;
 }
@@ -141,6 +148,10 @@ bool supports_natively(const Gpu& gpu, Precision p) {
 Precision nearest_supported(const Gpu& gpu, Precision p) {
   if (supports_natively(gpu, p)) return p;
   if (p == Precision::fp8 && supports_natively(gpu, Precision::int8)) return Precision::int8;
+  // FP4 without FP4 tensor cores: the next floating-point tensor-core format (fp8, Hopper/Ada/MI300),
+  // else 4-bit weight-only int4, which keeps the 4-bit footprint (Ampere, Turing).
+  if (is_fp4(p) && supports_natively(gpu, Precision::fp8)) return Precision::fp8;
+  if (is_fp4(p) && supports_natively(gpu, Precision::int4)) return Precision::int4;
   return Precision::fp16;
 }
 

@@ -457,7 +457,7 @@ Workload build_generative_workload(const GenerativeRequest& r) {
   g.guidance = g.model.guidance && !r.no_guidance;
   g.items = w.requests;
   w.precision = r.precision ? parse_precision(*r.precision) : Precision::fp16;
-  if (w.precision == Precision::int4 || w.precision == Precision::nf4 || is_gguf(w.precision) || w.precision == Precision::int8_wo)
+  if (w.precision == Precision::int4 || w.precision == Precision::nf4 || is_gguf(w.precision) || is_fp4(w.precision) || w.precision == Precision::int8_wo)
     throw InputError(fmt::format("--precision {} is not modelled for image/video generation: use fp32, fp16, bf16, fp8 or int8",
                                  to_string(w.precision)));
   w.shape.id = g.model.id;

@@ -13,6 +13,17 @@
 namespace gpuadvise {
 namespace {
 
+/// "4 x $0.80 (AWS, on-demand, price of 2026-09-25)", or for rented instances
+/// "1 x g6.12xlarge at $4.60 (AWS, on-demand, us-east-1, price of 2026-09-25)".
+std::string hourly_terms(const Candidate& c) {
+  if (c.machines)
+    return fmt::format("{} x {} at {} ({}, {}, {}, price of {})", c.machines->instances, c.machines->instance.instance_type,
+                       format_usd(c.cost.price.usd_per_hour), c.cost.price.provider_name, c.cost.price.tier,
+                       c.machines->instance.region, c.cost.price.date);
+  return fmt::format("{} x {} ({}, {}, price of {})", c.count, format_usd(c.cost.price.usd_per_hour),
+                     c.cost.price.provider_name, c.cost.price.tier, c.cost.price.date);
+}
+
 using nlohmann::json;
 
 double tidy(double value) { return round_significant(value); }
@@ -101,7 +112,7 @@ json candidate_json(const Advice& advice, const Candidate& c) {
   j["performance"] = performance_json(c, parts);
   if (c.cost.priced) {
     j["cost"] = {{"usd_per_hour", tidy(c.cost.usd_per_hour)},
-                 {"usd_per_gpu_hour", c.cost.price.usd_per_hour},
+                 {"usd_per_gpu_hour", c.machines ? c.cost.usd_per_hour / c.machines->gpus : c.cost.price.usd_per_hour},
                  {"provider", c.cost.price.provider},
                  {"provider_name", c.cost.price.provider_name},
                  {"price_date", c.cost.price.date},
@@ -119,10 +130,24 @@ json candidate_json(const Advice& advice, const Candidate& c) {
   }
   j["plan"] = {{"text", c.plan_text()},
                {"gpus", c.count},
-               {"tp", c.training ? c.training->plan.tp : c.count},
-               {"pp", c.training ? c.training->plan.pp : 1},
+               {"tp", c.training ? c.training->plan.tp : c.kind == WorkloadKind::llm ? c.tp : c.count},
+               {"pp", c.training ? c.training->plan.pp : c.pp},
                {"dp", c.training ? c.training->plan.dp : 1},
                {"count_chosen", c.count_chosen}};
+  if (c.machines) {
+    const auto& m = *c.machines;
+    j["plan"]["instances"] = {{"provider", m.instance.provider},
+                              {"instance_type", m.instance.instance_type},
+                              {"count", m.instances},
+                              {"gpus_per_instance", m.instance.gpu_count},
+                              {"gpus_rented", m.gpus},
+                              {"gpu_interconnect", m.instance.interconnect},
+                              {"usd_per_instance_hour", c.cost.price.usd_per_hour},
+                              {"tier", c.cost.price.tier},
+                              {"region", m.instance.region},
+                              {"price_date", m.instance.price_date},
+                              {"source", m.instance.source}};
+  }
   if (c.training) {
     const auto& t = *c.training;
     const auto& m = t.memory;
@@ -442,8 +467,7 @@ void write_text(std::ostream& out, const Advice& advice, const TextOptions& opti
     out << fmt::format("  job      {} tokens in {} (range {}-{})\n", format_params(t.train_tokens),
                        format_duration(t.hours.expected * 3600), format_duration(t.hours.low * 3600),
                        format_duration(t.hours.high * 3600));
-    out << fmt::format("  cost     {}/hr = {} x {} ({}, {}, price of {})\n", format_usd(c.cost.usd_per_hour), c.count,
-                       format_usd(c.cost.price.usd_per_hour), c.cost.price.provider_name, c.cost.price.tier, c.cost.price.date)
+    out << fmt::format("  cost     {}/hr = {}\n", format_usd(c.cost.usd_per_hour), hourly_terms(c))
         << fmt::format("           {} for the job (range {}-{})\n", format_usd(t.job_usd.expected), format_usd(t.job_usd.low),
                        format_usd(t.job_usd.high));
   } else if (rec.pick && w.kind != WorkloadKind::llm) {
@@ -451,7 +475,7 @@ void write_text(std::ostream& out, const Advice& advice, const TextOptions& opti
     const auto& m = c.memory;
     const auto& p = c.performance;
     const std::string item = item_name(w.kind);
-    out << "\n" << pal.bold(fmt::format("Pick: {}, batch {}{}", c.count > 1 ? c.plan_text() : c.gpu->name, c.batch,
+    out << "\n" << pal.bold(fmt::format("Pick: {}, batch {}{}", c.count > 1 || c.machines ? c.plan_text() : c.gpu->name, c.batch,
                                         c.batch_chosen ? " (chosen)" : ""))
         << "\n";
     out << fmt::format("  memory   {} {} + {} {} + runtime {}\n", w.kind == WorkloadKind::analytics ? "data" : "weights",
@@ -466,8 +490,7 @@ void write_text(std::ostream& out, const Advice& advice, const TextOptions& opti
                        item, format_duration(p.seconds_per_item.low), format_duration(p.seconds_per_item.high),
                        format_duration(p.job_s.expected), w.requests, item == "query" ? "querie" : item);
     const double per_unit = kind_module(w.kind).cost_per_items;
-    out << fmt::format("  cost     {}/hr = {} x {} ({}, {}, price of {})\n", format_usd(c.cost.usd_per_hour), c.count,
-                       format_usd(c.cost.price.usd_per_hour), c.cost.price.provider_name, c.cost.price.tier, c.cost.price.date)
+    out << fmt::format("  cost     {}/hr = {}\n", format_usd(c.cost.usd_per_hour), hourly_terms(c))
         << fmt::format("           {} for the job; {} per {}{}\n", format_usd(c.cost.job_usd.expected),
                        format_usd(c.cost.usd_per_item.expected * per_unit), per_unit > 1 ? "1,000 " : "", item + (per_unit > 1 ? "s" : ""));
     if (c.cost.usd_per_million_tokens.expected > 0)
@@ -480,7 +503,7 @@ void write_text(std::ostream& out, const Advice& advice, const TextOptions& opti
     const auto& m = c.memory;
     const auto& p = c.performance;
     out << "\n"
-        << pal.bold(fmt::format("Pick: {}, batch {}{}", c.count > 1 ? c.plan_text() : c.gpu->name, c.batch,
+        << pal.bold(fmt::format("Pick: {}, batch {}{}", c.count > 1 || c.machines ? c.plan_text() : c.gpu->name, c.batch,
                                 c.batch_chosen ? " (chosen)" : ""))
         << "\n";
     out << fmt::format("  memory   weights {} + KV cache {} + activations {}\n", format_gb(m.weights_bytes),
@@ -498,9 +521,7 @@ void write_text(std::ostream& out, const Advice& advice, const TextOptions& opti
     out << fmt::format("  job      {} (range {}-{}): prefill {}, decode {}\n", format_duration(p.job_s.expected),
                        format_duration(p.job_s.low), format_duration(p.job_s.high), format_duration(p.prefill_job_s.expected),
                        format_duration(p.decode_job_s.expected));
-    out << fmt::format("  cost     {}/hr = {} x {} ({}, {}, price of {})\n", format_usd(c.cost.usd_per_hour), c.count,
-                       format_usd(c.cost.price.usd_per_hour), c.cost.price.provider_name, c.cost.price.tier,
-                       c.cost.price.date)
+    out << fmt::format("  cost     {}/hr = {}\n", format_usd(c.cost.usd_per_hour), hourly_terms(c))
         << fmt::format("           {} for the job (range {}-{}), {} per 1M output tokens\n",
                        format_usd(c.cost.job_usd.expected), format_usd(c.cost.job_usd.low), format_usd(c.cost.job_usd.high),
                        format_usd(c.cost.usd_per_million_tokens.expected));

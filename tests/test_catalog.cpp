@@ -625,3 +625,52 @@ TEST_CASE("audit: datasheet dense throughputs and NVLink of the L40 and RTX A600
   CHECK(parsed_a6000->has_nvlink);
   CHECK(parsed_a6000->nvlink_bandwidth_bytes_per_s > 0);
 }
+
+TEST_CASE("audit: the GPUs added for cloud breadth match their datasheet figures", "[catalog][data][audit]") {
+  // Typed in from the sources named in data/gpus.json, not from the program: dense (no sparsity) TFLOPS,
+  // memory in GB (10^9), bandwidth in GB/s.
+  struct Sheet {
+    const char* id;
+    double memory_gb, bandwidth_gb_s, fp16_tflops, tdp_w;
+  };
+  const Sheet sheets[] = {
+      {"t4", 16, 320, 65, 70},               // NVIDIA T4: 16 GB GDDR6, 320 GB/s, 65 TFLOPS mixed precision, 70 W
+      {"a10g", 24, 600, 70, 150},            // A10G: 24 GB / 600 GB/s (Baseten), 70 TFLOPS (llm-analysis)
+      {"v100-16gb-sxm2", 16, 900, 125, 300}, // Volta whitepaper: 125 tensor TFLOPS, 300 W; 900 GB/s HBM2
+      {"gh200", 96, 4000, 989, 900},         // GH200 96 GB HBM3 4.00 TB/s; H100-class 989 dense BF16
+      {"rtx-pro-6000", 96, 1792, 500, 600},  // 96 GB GDDR7 at 28 Gbps x 512 bits = 1,792 GB/s; 600 W
+      {"mi300x", 192, 5300, 1300, 750},      // AMD MI300X: 192 GB HBM3, 5.3 TB/s, 1,300 TFLOPS FP16, 750 W
+  };
+  const auto catalog = GpuCatalog::embedded();
+  for (const auto& sheet : sheets) {
+    INFO(sheet.id);
+    const Gpu* gpu = find_by_id(catalog, sheet.id);
+    REQUIRE(gpu != nullptr);
+    CHECK(gpu->memory_bytes == Approx(sheet.memory_gb * 1e9));
+    CHECK(gpu->bandwidth_bytes_per_s == Approx(sheet.bandwidth_gb_s * 1e9));
+    CHECK(gpu->peak_flops(Precision::fp16) == Approx(sheet.fp16_tflops * 1e12));
+    CHECK(gpu->tdp_watts == Approx(sheet.tdp_w));
+  }
+  // Precision support per architecture.
+  CHECK_FALSE(find_by_id(catalog, "t4")->bf16_support);                  // Turing: no BF16
+  CHECK_FALSE(find_by_id(catalog, "t4")->fp8_support);
+  CHECK(find_by_id(catalog, "t4")->peak_flops(Precision::int8) == Approx(130e12)); // 130 TOPS INT8
+  CHECK(find_by_id(catalog, "t4")->compute_capability == Approx(7.5));
+  CHECK(find_by_id(catalog, "v100-16gb-sxm2")->compute_capability == Approx(7.0));
+  CHECK(find_by_id(catalog, "v100-16gb-sxm2")->nvlink_bandwidth_bytes_per_s == Approx(300e9));
+  CHECK(find_by_id(catalog, "mi300x")->vendor == "amd");
+  CHECK(find_by_id(catalog, "mi300x")->fp8_support);                     // CDNA 3 has FP8
+  CHECK(find_by_id(catalog, "mi300x")->peak_flops(Precision::fp8) == Approx(2610e12));
+  CHECK(find_by_id(catalog, "mi300x")->peak_flops(Precision::nvfp4) == 0); // no FP4 before CDNA 4
+  CHECK(find_by_id(catalog, "gh200")->peak_flops(Precision::fp8) == Approx(1979e12));
+  // Blackwell FP4: B200 NVFP4 9,000 dense (nv-dgxc); RTX PRO 6000 '4,000 AI TOPS' FP4 with sparsity -> 2,000.
+  CHECK(find_by_id(catalog, "b200")->peak_flops(Precision::nvfp4) == Approx(9000e12));
+  CHECK(find_by_id(catalog, "b200")->peak_flops(Precision::mxfp4) == Approx(9000e12));
+  CHECK(find_by_id(catalog, "rtx-pro-6000")->peak_flops(Precision::nvfp4) == Approx(4000e12 / 2));
+  CHECK(find_by_id(catalog, "rtx-pro-6000")->peak_flops(Precision::fp32) == Approx(125e12));
+  // No FP4 on Hopper or Ada.
+  for (const char* id : {"h100-sxm", "h200-sxm", "l40s", "rtx-4090"}) {
+    INFO(id);
+    CHECK(find_by_id(catalog, id)->peak_flops(Precision::nvfp4) == 0);
+  }
+}

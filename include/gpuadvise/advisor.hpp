@@ -3,6 +3,7 @@
 #include <gpuadvise/assumptions.hpp>
 #include <gpuadvise/catalog.hpp>
 #include <gpuadvise/estimate.hpp>
+#include <gpuadvise/instances.hpp>
 #include <gpuadvise/training.hpp>
 #include <gpuadvise/workload.hpp>
 
@@ -52,7 +53,10 @@ struct TrainingCandidate {
 /// One GPU kind at one count, fully evaluated.
 struct Candidate {
   const Gpu* gpu = nullptr;
-  int count = 1;
+  int count = 1;             ///< GPUs the plan uses: tp x pp
+  int tp = 1;                ///< tensor-parallel group, always inside one node (instance)
+  int pp = 1;                ///< pipeline stages, one node group each, joined by the node network
+  std::optional<MachinePlan> machines; ///< the instances rented and priced (a provider with instance shapes)
   std::int64_t batch = 1;    ///< concurrent sequences evaluated (chosen when the user gave none)
   bool batch_chosen = false; ///< true when the advisor picked the batch
   PrecisionDecision precision;
@@ -97,7 +101,19 @@ struct AdviseOptions {
   std::optional<double> max_hours; ///< job must finish within this many hours
   std::optional<double> budget_usd;///< job must cost at most this
   int max_gpus = 512;              ///< upper bound of the count search
+  const InstanceCatalog* instances = nullptr; ///< instance shapes; null: GPUs priced one by one, nodes of cluster.gpus_per_node
+  std::string region;              ///< only instances in this region (needs provider)
+  bool spot = false;               ///< price instances at their spot price (needs provider)
 };
+
+/// GPUs one node holds for `gpu`: the provider's largest instance shape, else the largest shape any provider
+/// rents, else cluster.gpus_per_node. A tensor-parallel group never spans nodes.
+int node_gpus(const Gpu& gpu, const AdviseOptions& options);
+
+/// Evaluates `tp` x `pp` GPUs (tensor parallel inside a node, pipeline stages across nodes) and, with
+/// instance shapes for options.provider, rents and prices them as instances. Used by advise().
+Candidate evaluate_plan(const Workload& workload, const Gpu& gpu, int tp, int pp, const Assumptions& assumptions,
+                        const AdviseOptions& options);
 
 /// The whole result: what the formatters print.
 struct Advice {

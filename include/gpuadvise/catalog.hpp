@@ -28,8 +28,9 @@ struct Gpu {
   std::string id;
   std::string name;
   std::vector<std::string> aliases;
-  std::string architecture;        ///< volta, turing, ampere, ada, hopper, blackwell
-  double compute_capability = 0;   ///< e.g. 8.9
+  std::string vendor = "nvidia";   ///< nvidia or amd
+  std::string architecture;        ///< volta, turing, ampere, ada, hopper, blackwell, cdna3
+  double compute_capability = 0;   ///< e.g. 8.9 (NVIDIA CUDA); 0 for AMD
   double memory_bytes = 0;         ///< nominal (marketed GB)
   double allocatable_bytes = 0;    ///< what a process sees as total (nvidia-smi); = nominal when unknown
   bool allocatable_measured = false; ///< true when allocatable_bytes comes from the catalog, not nominal

@@ -27,7 +27,8 @@ struct PrecisionDecision {
 /// Whether `gpu` runs `p` in hardware: fp8 needs FP8 tensor cores (Ada/Hopper+), bf16 needs
 /// Ampere+, int8 needs int8 tensor cores, int4 weight-only kernels need compute capability >= 7.5.
 bool supports_natively(const Gpu& gpu, Precision p);
-/// The nearest precision the GPU does support: fp8 -> int8 (same bytes), bf16 -> fp16, int8/int4 -> fp16.
+/// The nearest precision the GPU does support: fp8 -> int8 (same bytes), nvfp4/mxfp4 -> fp8, else int4,
+/// bf16 -> fp16, int8/int4 -> fp16.
 Precision nearest_supported(const Gpu& gpu, Precision p);
 /// Applies the precision rules for the workload on this GPU.
 PrecisionDecision decide_precision(const Workload& w, const Gpu& gpu);

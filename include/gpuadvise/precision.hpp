@@ -13,12 +13,15 @@ namespace gpuadvise {
 /// - int4: weight-only group-wise int4 (AWQ/GPTQ), fp16 compute;
 /// - nf4: bitsandbytes 4-bit NormalFloat (QLoRA), fp16/bf16 compute.
 /// - q8_0, q4_0, q4_k_m: llama.cpp GGUF block formats (every tensor, embeddings included), fp16 compute.
-enum class Precision { fp32, fp16, bf16, fp8, int8, int8_wo, int4, nf4, q8_0, q4_0, q4_k_m };
+/// - nvfp4: NVIDIA's 4-bit float (E2M1) with one FP8 (E4M3) scale per 16 elements, FP4 tensor cores
+///   (Blackwell); "fp4" names it too.
+/// - mxfp4: the OCP microscaling 4-bit float (E2M1) with one E8M0 scale per 32 elements, FP4 tensor cores.
+enum class Precision { fp32, fp16, bf16, fp8, int8, int8_wo, int4, nf4, q8_0, q4_0, q4_k_m, nvfp4, mxfp4 };
 
 /// "fp16" etc.; the inverse of parse_precision.
 std::string_view to_string(Precision p);
-/// Parses fp32|fp16|bf16|fp8|int8|int8-wo|int4|nf4 (case-insensitive; also float16, bfloat16, w8a8,
-/// w8a16, w4a16, awq, gptq, bnb4). Throws InputError naming the accepted values.
+/// Parses fp32|fp16|bf16|fp8|int8|int8-wo|int4|nf4|nvfp4|mxfp4 (case-insensitive; also float16, bfloat16,
+/// w8a8, w8a16, w4a16, awq, gptq, bnb4, and fp4 for nvfp4). Throws InputError naming the accepted values.
 Precision parse_precision(std::string_view text, std::string_view what = "precision");
 /// Parses a KV-cache precision: fp16|bf16|fp8|int8 (fp32 too). Throws InputError otherwise.
 Precision parse_kv_precision(std::string_view text);
@@ -27,7 +30,8 @@ Precision parse_kv_precision(std::string_view text);
 /// fp32 4, fp16/bf16 2, fp8/int8 1 (per-tensor or per-channel scales are negligible),
 /// int8_wo 1 + 4 / group_size, int4 0.5 + (2-byte scale + 2-byte zero) / group_size,
 /// nf4 0.5 + 4 / 64 (one fp32 absmax per block of 64, bitsandbytes without double quantization),
-/// q8_0 34/32 and q4_0 18/32 (32 weights + one fp16 scale per block), q4_k_m 4.8 bits on average.
+/// q8_0 34/32 and q4_0 18/32 (32 weights + one fp16 scale per block), q4_k_m 4.8 bits on average,
+/// nvfp4 0.5 + 1/16 (one 1-byte E4M3 scale per 16), mxfp4 0.5 + 1/32 (one 1-byte E8M0 scale per 32).
 double weight_bytes_per_param(Precision p, int int4_group_size);
 /// Bytes per KV-cache element.
 double kv_bytes_per_element(Precision p);
@@ -39,6 +43,8 @@ double activation_bytes_per_element(Precision p);
 Precision compute_format(Precision p);
 /// True for formats whose weights are quantized.
 bool is_quantized(Precision p);
+/// True for the 4-bit float formats that need FP4 tensor cores (nvfp4, mxfp4).
+bool is_fp4(Precision p);
 /// True for llama.cpp GGUF block formats.
 bool is_gguf(Precision p);
 /// Bytes per parameter of the embedding table and LM head: 4 in fp32, the format's own rate for

@@ -115,7 +115,8 @@ void setup_advise(CLI::App& app, AdviseCli& o) {
   app.add_option("--model,-m", o.workload.model, "Model: a size (13B, 7b, 350M, 1.5T, 13e9) or a preset (llama-2-13b)");
   app.add_option("--model-config", o.model_config, "A Hugging Face config.json to take the model's shape from");
   app.add_option("--precision,-p", o.precision,
-                 "Weights and compute: fp32|fp16|bf16|fp8|int8|int8-wo|int4|nf4 (default fp16, or the config's quantization)");
+                 "Weights and compute: fp32|fp16|bf16|fp8|int8|int8-wo|int4|nf4|nvfp4 (fp4)|mxfp4 (default fp16, or the config's "
+                 "quantization)");
   app.add_option("--kv-precision", o.kv_precision, "KV cache: fp16|bf16|fp8|int8 (default: the 16-bit compute dtype)");
   app.add_option("--batch,-b", o.batch,
                  "Concurrent sequences (default: per GPU, the batch with the lowest job cost that fits, up to 256)");
@@ -130,8 +131,14 @@ void setup_advise(CLI::App& app, AdviseCli& o) {
   app.add_option("--gpu,-g", o.gpus, "Candidate GPU (repeatable): id or alias such as l40, A6000, 'H100 SXM'");
   app.add_option("--count,-n", o.count,
                  "GPUs per candidate (default: the smallest count that fits, 1 when one GPU does; training: the best TP/PP/DP plan)");
-  app.add_option("--provider", o.provider, "Price provider (default: the cheapest on-demand price per GPU)");
-  add_input_options(app, o.inputs, k_all_inputs);
+  app.add_option("--provider", o.provider,
+                 "Price provider (default: the cheapest on-demand price per GPU); with instance shapes (aws, gcp, azure, "
+                 "lambda, runpod, hyperstack, coreweave) GPUs are rented and priced as whole instances");
+  app.add_option("--region", o.region, "Only this provider region's instances (e.g. us-east-1; needs --provider)");
+  app.add_flag("--spot", o.spot, "Price instances at their spot price (needs --provider)");
+  InputKinds inputs = k_all_inputs;
+  inputs.instances = true;
+  add_input_options(app, o.inputs, inputs);
   app.add_option("--workload", o.workload_kind, kind_names());
   app.add_option("--resolution", o.resolution, "Image/video size: 1024 (square) or 1280x720 (default: the model's)");
   app.add_option("--frames", o.frames, "Video frames per clip (default: the model's)");
@@ -202,6 +209,9 @@ int run_advise(const AdviseCli& o, std::ostream& out) {
   options.count_given = !o.count.empty();
   options.count = options.count_given ? static_cast<int>(parse_positive_int(o.count, "--count", 4096)) : 1;
   options.provider = o.provider;
+  options.region = o.region;
+  options.spot = o.spot;
+  options.instances = &inputs.instances;
   if (!o.max_hours.empty()) options.max_hours = parse_positive(o.max_hours, "--max-hours", 1e7);
   if (!o.budget.empty()) options.budget_usd = parse_positive(o.budget, "--budget", 1e12);
   if (!o.gpus_per_node.empty())

@@ -23,7 +23,8 @@ struct AdviseCli {
   std::string batch, runtime, precision, kv_precision, context, input_tokens, requests, tokens, model_config;
   std::vector<std::string> gpus;
   std::string count;
-  std::string provider;
+  std::string provider, region;
+  bool spot = false;
   InputOptions inputs;
   FormatOptions format;
   bool no_color = false;
@@ -47,6 +48,10 @@ int run_advise(const AdviseCli& o, std::ostream& out);
 struct GpusCli {
   GpuFilter filter;
   std::string min_memory;
+  std::string region;            ///< with --provider: only this region's instances
+  std::string stale;             ///< --stale [DAYS]: list prices older than DAYS (bare: 90)
+  const CLI::Option* stale_option = nullptr; ///< to tell a bare --stale from none
+  std::string as_of;             ///< the date --stale measures from (default: today, UTC)
   InputOptions inputs;
   FormatOptions format;
 };

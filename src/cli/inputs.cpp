@@ -37,6 +37,10 @@ void add_input_options(CLI::App& app, InputOptions& o, InputKinds what) {
     app.add_option("--catalog", o.catalogs, "Extra GPU catalog JSON merged over the built-in one (repeatable)");
   if (what.price) app.add_option("--price", o.prices, "Override a price for this run: GPU=USD per GPU-hour (repeatable)");
   if (what.models_catalog) app.add_option("--models-catalog", o.models_catalogs, "Extra model catalog JSON (repeatable)");
+  if (what.instances)
+    app.add_option("--instances", o.instances,
+                   "Extra instance CSV (the columns of data/instances.csv) merged over the built-in one, e.g. negotiated "
+                   "prices (repeatable)");
   if (what.calibration)
     app.add_option("--calibration", o.calibration, "JSON with measured efficiency fractions replacing the defaults");
 }
@@ -49,7 +53,10 @@ Inputs load_inputs(const InputOptions& o) {
   for (const auto& path : o.models_catalogs) models.merge_json(read_text_file(path, "models catalog"), path);
   auto assumptions = Assumptions::embedded();
   if (!o.calibration.empty()) assumptions.merge_json(read_text_file(o.calibration, "calibration file"), o.calibration);
-  return Inputs{std::move(catalog), std::move(models), std::move(assumptions)};
+  auto instances = InstanceCatalog::embedded();
+  for (const auto& path : o.instances) instances.merge_csv(read_text_file(path, "instance catalog"), path);
+  instances.check_gpus(catalog);
+  return Inputs{std::move(catalog), std::move(models), std::move(assumptions), std::move(instances)};
 }
 
 } // namespace gpuadvise::cli

@@ -2,6 +2,7 @@
 /// The input files and overrides every command loads the same way: --catalog, --price, --models-catalog, --calibration.
 #include <gpuadvise/assumptions.hpp>
 #include <gpuadvise/catalog.hpp>
+#include <gpuadvise/instances.hpp>
 #include <gpuadvise/model.hpp>
 
 #include <CLI/CLI.hpp>
@@ -17,6 +18,7 @@ struct InputOptions {
   std::vector<std::string> prices;          ///< --price GPU=USD overrides
   std::vector<std::string> models_catalogs; ///< --models-catalog files merged over the built-in presets
   std::string calibration;                  ///< --calibration file replacing efficiency fractions; empty: none
+  std::vector<std::string> instances;       ///< --instances CSV files merged over the built-in instance shapes
 };
 
 /// Which of the input options a command registers.
@@ -25,6 +27,7 @@ struct InputKinds {
   bool price = false;
   bool models_catalog = false;
   bool calibration = false;
+  bool instances = false;
 };
 
 /// Every input option.
@@ -35,6 +38,7 @@ struct Inputs {
   GpuCatalog catalog;
   ModelCatalog models;
   Assumptions assumptions;
+  InstanceCatalog instances;  ///< instance shapes and prices (data/instances.csv + --instances files)
 };
 
 /// Registers the input options `what` names into `o`.

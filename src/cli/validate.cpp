@@ -24,7 +24,8 @@ void setup_validate(CLI::App& app, ValidateCli& o) {
 int run_validate(const ValidateCli& o, std::ostream& out) {
   const std::string format = chosen_format(o.format, "text");
   const Inputs inputs = load_inputs(o.inputs);
-  const auto& [catalog, models, assumptions] = inputs;
+  const auto& [catalog, models, assumptions, instances] = inputs;
+  (void)instances;
   if (o.serving && o.training_memory) throw InputError("--serving and --training-memory are separate suites: give one");
   if (o.training_memory) {
     const auto rows = o.data.empty() ? run_training_memory_validation(embedded_training_memory_validation_json(),

@@ -108,7 +108,7 @@ Workload build_embedding(const WorkloadRequest& r, const ModelCatalog&) {
     throw InputError(fmt::format("invalid --memory-utilization {}: must be in (0.05, 1]", r.memory_utilization));
   w.memory_utilization = r.memory_utilization;
   w.precision = r.precision ? parse_precision(*r.precision) : Precision::fp16;
-  if (w.precision == Precision::int4 || w.precision == Precision::nf4 || w.precision == Precision::int8_wo || is_gguf(w.precision))
+  if (w.precision == Precision::int4 || w.precision == Precision::nf4 || w.precision == Precision::int8_wo || is_gguf(w.precision) || is_fp4(w.precision))
     throw InputError(fmt::format("--precision {} is not modelled for embedding models: use fp32, fp16, bf16, fp8 or int8",
                                  to_string(w.precision)));
   w.context = r.context ? parse_token_count(*r.context, "--context", 10'000'000)

@@ -29,7 +29,8 @@ std::vector<Part> llm_parts(const Workload& w, const Candidate& c, const Assumpt
   std::vector<Part> t;
   const Gpu& gpu = *c.gpu;
   const auto& s = w.shape;
-  const int n = c.count;
+  const int n = c.count;  // all GPUs: weights split over tensor-parallel ranks and pipeline stages
+  const int tp = c.tp;    // the tensor-parallel group: what one decode step's bandwidth and FLOPs add up over
   const std::string shape_source = fmt::format("model shape: {} ({})", s.name, s.source);
 
   t.push_back({"params_total",
@@ -50,7 +51,8 @@ std::vector<Part> llm_parts(const Workload& w, const Candidate& c, const Assumpt
                            explain_num(embedding_bytes_per_param(p, group)), n, explain_gb(m.weights_bytes)),
                m.weights_bytes, "bytes", {fmt::format("{} format: docs/formulas.md section 2b", to_string(p))}});
   const double kv_bpe = kv_bytes_per_element(c.precision.kv_effective);
-  const double kv_split = std::min<double>(n, s.mla ? 1 : s.num_kv_heads);
+  // Tensor parallel splits KV heads (copies beyond the KV head count); pipeline stages split the layers.
+  const double kv_split = std::min<double>(tp, s.mla ? 1 : s.num_kv_heads) * c.pp;
   const std::string window = s.sliding_window > 0 ? fmt::format(" ({} of {} layers capped at a {}-token window)",
                                                                 s.sliding_layer_count(), s.num_layers, s.sliding_window)
                                                   : "";
@@ -70,7 +72,7 @@ std::vector<Part> llm_parts(const Workload& w, const Candidate& c, const Assumpt
                            explain_num(a.max_batched_tokens), s.hidden_size, s.num_attention_heads + 2 * s.num_kv_heads, s.head_dim,
                            s.moe ? (s.moe->experts_per_token + s.moe->num_shared_experts) * s.moe->expert_intermediate_size
                                  : s.intermediate_size,
-                           explain_num(act_bpe), std::min<std::int64_t>(c.batch, 256), s.vocab_size, n, explain_gb(m.activation_bytes)),
+                           explain_num(act_bpe), std::min<std::int64_t>(c.batch, 256), s.vocab_size, tp, explain_gb(m.activation_bytes)),
                m.activation_bytes, "bytes", {a.max_batched_tokens_source}});
   classify_parts(t);
   append_memory_totals(t, w, c, a);
@@ -80,7 +82,7 @@ std::vector<Part> llm_parts(const Workload& w, const Candidate& c, const Assumpt
   const Range& fl = a.fraction("compute", gpu.architecture, p);
   const Runtime& runtime = a.runtime(runtime_for(w, a));
   t.push_back({"decode_bytes_per_step", "weights read + sequences x KV cache at the mean position",
-               fmt::format("{} per step over {} GPU(s)", explain_gb(perf.decode_bytes_per_step), n), perf.decode_bytes_per_step,
+               fmt::format("{} per step over {} GPU(s)", explain_gb(perf.decode_bytes_per_step), tp), perf.decode_bytes_per_step,
                "bytes", {}});
   const double peak = gpu.peak_flops(compute_format(p));
   t.push_back({"decode_step_s",
@@ -88,8 +90,8 @@ std::vector<Part> llm_parts(const Workload& w, const Candidate& c, const Assumpt
                "overhead + all-reduces",
                fmt::format("max({} / ({} x {:.0f} GB/s x {}), {} / ({} x {:.1f} TFLOPS x {})) + {:.2f} ms + {} x {:.0f} us + "
                            "{:.3f} ms = {:.3f} ms",
-                           explain_gb(perf.decode_bytes_per_step), n, gpu.bandwidth_bytes_per_s / 1e9,
-                           explain_num(bw.expected * runtime.bandwidth_scale), explain_num(perf.decode_flops_per_step), n, peak / 1e12,
+                           explain_gb(perf.decode_bytes_per_step), tp, gpu.bandwidth_bytes_per_s / 1e9,
+                           explain_num(bw.expected * runtime.bandwidth_scale), explain_num(perf.decode_flops_per_step), tp, peak / 1e12,
                            explain_num(fl.expected * runtime.compute_scale), runtime.step_overhead_s * 1e3, s.num_layers,
                            runtime.layer_overhead_s * 1e6, perf.communication_s_per_step * 1e3,
                            perf.decode_step_s.expected * 1e3),
@@ -122,7 +124,7 @@ std::vector<Part> llm_parts(const Workload& w, const Candidate& c, const Assumpt
   t.push_back(time_part("decode_seconds", "waves x output tokens x decode step", fmt::format("{:.1f} s", perf.decode_job_s.expected),
                         perf.decode_job_s, "s", "job"));
   t.push_back(time_part("communication_s_per_step", "tensor-parallel all-reduces per decode step: 2 x layers x ring all-reduce",
-                        fmt::format("{:.4g} ms over {} GPU(s)", perf.communication_s_per_step * 1e3, n),
+                        fmt::format("{:.4g} ms over {} GPU(s)", perf.communication_s_per_step * 1e3, tp),
                         {perf.communication_s_per_step, perf.communication_s_per_step, perf.communication_s_per_step}, "s", "step"));
   classify_parts(t);
   // The ranges of the estimator's spans, on the parts that state them.

@@ -174,10 +174,17 @@ void append_cost_parts(std::vector<Part>& t, const Workload& w, const Candidate&
     t.push_back(std::move(p));
   };
   const auto& price = c.cost.price;
-  cost("usd_per_hour", "price per GPU-hour x GPUs",
-       fmt::format("{} x {} = {}", format_usd(price.usd_per_hour), c.count, format_usd(c.cost.usd_per_hour)),
-       {c.cost.usd_per_hour, c.cost.usd_per_hour, c.cost.usd_per_hour}, "hour",
-       {fmt::format("{} {} price of {}: {}", price.provider_name, price.tier, price.date, price.source)});
+  if (c.machines)
+    cost("usd_per_hour", "price per instance-hour x instances",
+         fmt::format("{} x {} ({}) = {}", format_usd(price.usd_per_hour), c.machines->instances,
+                     c.machines->instance.instance_type, format_usd(c.cost.usd_per_hour)),
+         {c.cost.usd_per_hour, c.cost.usd_per_hour, c.cost.usd_per_hour}, "hour",
+         {fmt::format("{} {} price of {}: {}", price.provider_name, price.tier, price.date, price.source)});
+  else
+    cost("usd_per_hour", "price per GPU-hour x GPUs",
+         fmt::format("{} x {} = {}", format_usd(price.usd_per_hour), c.count, format_usd(c.cost.usd_per_hour)),
+         {c.cost.usd_per_hour, c.cost.usd_per_hour, c.cost.usd_per_hour}, "hour",
+         {fmt::format("{} {} price of {}: {}", price.provider_name, price.tier, price.date, price.source)});
   t.back().unit = "USD/h";
   cost("job_usd", "job hours x $/hr",
        fmt::format("{:.4f} h x {} = {}", c.job_seconds() / 3600, format_usd(c.cost.usd_per_hour), format_usd(c.cost.job_usd.expected)),
