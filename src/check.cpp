@@ -1,6 +1,7 @@
 #include "json_fields.hpp"
 
 #include <gpuadvise/check.hpp>
+#include <gpuadvise/engine_memory.hpp>
 #include <gpuadvise/report.hpp>
 #include <gpuadvise/evaluation.hpp>
 #include <gpuadvise/error.hpp>
@@ -17,6 +18,7 @@
 #include <algorithm>
 #include <cctype>
 #include <cmath>
+#include <cstdio>
 #include <filesystem>
 #include <map>
 #include <set>
@@ -86,6 +88,8 @@ struct Spec {
   bool job_given = false;
   // vLLM only
   double max_num_seqs = 0;
+  EngineLaunch engine;            ///< the engine's launch settings (src/engine_memory.cpp)
+  std::string model_id;             ///< the model as the config names it (a quantized checkpoint's id)
   /// The file's own name and line for each option a key sets ("--context" -> max-model-len, line 4), so
   /// messages speak the file's language.
   std::map<std::string, std::pair<std::string, int>> keys;
@@ -204,12 +208,13 @@ Spec read_deployment(const YAML::Node& node, const std::string& file, std::size_
 /// vLLM engine arguments that decide memory, and those known not to.
 const std::set<std::string> k_vllm_used = {"model", "tensor_parallel_size", "max_model_len", "max_num_seqs",
                                            "gpu_memory_utilization", "dtype", "quantization", "kv_cache_dtype",
-                                           "max_num_batched_tokens", "gpu", "gpu_count", "count", "name"};
+                                           "max_num_batched_tokens", "gpu", "gpu_count", "count", "name", "block_size",
+                                           "enable_chunked_prefill", "vllm_version"};
 const std::set<std::string> k_vllm_harmless = {
     "host", "port", "served_model_name", "api_key", "trust_remote_code", "enable_prefix_caching", "disable_log_requests",
     "disable_log_stats", "uvicorn_log_level", "download_dir", "tokenizer", "tokenizer_mode", "revision", "seed",
-    "enforce_eager", "swap_space", "enable_chunked_prefill", "disable_custom_all_reduce", "chat_template",
-    "response_role", "load_format", "max_log_len", "block_size", "distributed_executor_backend", "worker_use_ray",
+    "enforce_eager", "swap_space", "disable_custom_all_reduce", "chat_template",
+    "response_role", "load_format", "max_log_len", "distributed_executor_backend", "worker_use_ray",
     "code_revision", "tokenizer_revision", "max_seq_len_to_capture", "generation_config", "enable_auto_tool_choice",
     "tool_call_parser", "guided_decoding_backend", "scheduling_policy", "task", "num_scheduler_steps"};
 
@@ -316,6 +321,44 @@ Spec read_vllm(const YAML::Node& root, const std::string& file, const CheckOptio
   if (kv.rfind("fp8", 0) == 0) spec.request.kv_precision = "fp8";
   else if (kv != "auto") invalid(file, 0, fmt::format("{}: kv-cache-dtype '{}' is not auto or fp8", where, kv));
   spec.request.runtime = "vllm";
+  // The engine's own accounting (src/engine_memory.cpp) needs the settings that decide its profiling run.
+  EngineLaunch& e = spec.engine;
+  e.engine = Engine::vllm_v1;
+  if (const auto version = text("vllm_version")) {
+    int major = 0, minor = 0;
+    if (std::sscanf(version->c_str(), "%d.%d", &major, &minor) != 2)
+      invalid(file, line_of(keys["vllm_version"]), fmt::format("{}: vllm-version '{}' is not MAJOR.MINOR", where, *version));
+    e.engine = major == 0 && minor < 8 ? Engine::vllm_v0 : Engine::vllm_v1;
+  }
+  e.tensor_parallel = count;
+  e.memory_fraction = spec.request.memory_utilization;
+  e.max_model_len = std::stoll(*spec.request.context);
+  if (keys.count("max_num_batched_tokens"))
+    e.max_num_batched_tokens =
+        static_cast<std::int64_t>(number(keys["max_num_batched_tokens"], file, where, "max-num-batched-tokens", 1, 1e9));
+  if (keys.count("max_num_seqs")) e.max_num_seqs = static_cast<std::int64_t>(spec.max_num_seqs);
+  if (keys.count("block_size")) e.block_size = static_cast<int>(number(keys["block_size"], file, where, "block-size", 1, 1024));
+  if (const auto chunked = text("enable_chunked_prefill")) {
+    const std::string c = normalize_name(*chunked);
+    if (c != "true" && c != "false")
+      invalid(file, line_of(keys["enable_chunked_prefill"]), fmt::format("{}: enable-chunked-prefill '{}' is not true or false", where, *chunked));
+    e.chunked_prefill = c == "true";
+  }
+  if (spec.request.precision == "fp32") e.dtype_bytes = 4;
+  if (spec.request.precision == "fp8") e.format = CheckpointFormat::fp8;
+  else if (spec.request.precision == "int4" || spec.request.precision == "nf4") e.format = CheckpointFormat::int4;
+  else if (quantization.empty()) {
+    // A quantized checkpoint named only by its id ("...-FP8", "...-AWQ"): vLLM reads its quantization_config.
+    if (const auto format = checkpoint_format_from_id(model)) {
+      e.format = *format;
+      const std::string named = *format == CheckpointFormat::fp8 ? "fp8" : *format == CheckpointFormat::int4 ? "int4" : "int8";
+      spec.request.precision = named;
+      notes.push_back({"vllm-quantized-checkpoint", Severity::info, spec.name, file, 0,
+                       fmt::format("'{}' is named as an {} checkpoint: its linear layers load as {}", model, named, named), ""});
+    }
+  }
+  if (spec.request.kv_precision && *spec.request.kv_precision == "fp8") e.kv_bytes_per_element = 1;
+  spec.model_id = model;
   if (!ignored.empty())
     notes.push_back({"vllm-keys-ignored", Severity::info, spec.name, file, 0,
                      fmt::format("keys not modelled by the check: {}", fmt::join(ignored, ", ")), ""});
@@ -405,7 +448,12 @@ DeploymentResult evaluate_spec(const Spec& spec, const std::string& file, const 
     } catch (const InputError& e) {
       throw InputError(fmt::format("--gpu: {}", e.what())); // named by its key below
     }
-    w = build_workload(spec.request, models);
+    WorkloadRequest request = spec.request;
+    // A quantized checkpoint's id ("...-Instruct-FP8") names its base model's shape.
+    if (spec.kind == "vllm" && !request.model.empty() && !models.find(request.model) &&
+        models.find(strip_quantization_suffix(request.model)))
+      request.model = strip_quantization_suffix(request.model);
+    w = build_workload(request, models);
     gpus.require_provider(spec.provider);
   } catch (const InputError& e) {
     const auto [message, line] = in_file_terms(e.what(), spec);
@@ -420,7 +468,21 @@ DeploymentResult evaluate_spec(const Spec& spec, const std::string& file, const 
   r.memory_usable_bytes = c.memory.usable_bytes;
   r.kv_cache_bytes = c.memory.kv_cache_bytes;
   r.kv_budget_bytes = c.memory.usable_bytes - c.memory.weights_bytes - c.memory.activation_bytes - c.memory.overhead_bytes;
-  const double kv_per_sequence = c.memory.kv_cache_bytes / static_cast<double>(w.batch);
+  double kv_per_sequence = c.memory.kv_cache_bytes / static_cast<double>(w.batch);
+  // A vLLM config: the KV budget, blocks and concurrency as the engine computes them at start-up.
+  std::optional<EngineMemory> engine;
+  if (spec.kind == "vllm") {
+    EngineLaunch settings = spec.engine;
+    settings.tensor_parallel = spec.count;
+    settings.max_model_len = w.context;
+    try {
+      engine = engine_memory(w.shape, *gpu, settings);
+    } catch (const InputError& e) {
+      invalid(file, spec.line, fmt::format("{}: {}", where, e.what()));
+    }
+    r.kv_budget_bytes = engine->kv_budget_bytes;
+    kv_per_sequence = engine->kv_bytes_per_token * static_cast<double>(w.context);
+  }
   r.max_sequences_at_context = kv_per_sequence > 0 ? std::max(0.0, std::floor(r.kv_budget_bytes / kv_per_sequence)) : 0;
   r.decode_tokens_per_s = kind_module(w.kind).headline(c.performance);
   r.usd_per_hour = c.cost.usd_per_hour;
@@ -446,25 +508,25 @@ DeploymentResult evaluate_spec(const Spec& spec, const std::string& file, const 
     if (spec.kind == "vllm" && f.id == "context-exceeds-model") continue; // an error for vLLM: below
     std::string hint = f.hint;
     if (f.id == "memory-does-not-fit") hint = fit_hint(w, c, gpus, assumptions, provider, spec.kind == "vllm");
-    if (spec.kind == "vllm" && f.id == "memory-does-not-fit") {
-      const std::string message =
-          r.kv_budget_bytes <= 0
-              ? fmt::format("vLLM would not start: the weights, activation peak and runtime need {} per GPU but "
-                            "gpu-memory-utilization leaves {}",
-                            format_gb(c.memory.weights_bytes + c.memory.activation_bytes + c.memory.overhead_bytes),
-                            format_gb(c.memory.usable_bytes))
-              : fmt::format("vLLM would not start: max-model-len {} needs {} of KV cache per sequence but only {} is "
-                            "left per GPU",
-                            w.context, format_gb(kv_per_sequence), format_gb(r.kv_budget_bytes));
-      add(r.kv_budget_bytes <= 0 ? "vllm-model-does-not-fit" : "vllm-max-model-len-too-long", Severity::error, message,
-          hint);
-      continue;
-    }
+    if (spec.kind == "vllm" && f.id == "memory-does-not-fit") continue; // the engine's own accounting decides: below
     add(f.id, f.severity, f.message, f.id == "memory-does-not-fit" ? hint : hint_with_remedies(f, [&](const Remedy& remedy) {
           return remedy_as_key(remedy, spec.kind == "vllm");
         }));
   }
-  if (spec.kind == "vllm" && c.memory.fits() && r.max_sequences_at_context < spec.max_num_seqs)
+  if (engine && engine->failure != EngineFailure::none) {
+    const std::string hint = fit_hint(w, c, gpus, assumptions, provider, true);
+    add(engine->failure == EngineFailure::no_cache_blocks ? "vllm-model-does-not-fit" : "vllm-max-model-len-too-long",
+        Severity::error,
+        fmt::format("vLLM would not start: \"{}\" (weights {:.2f} GiB, activation peak {:.2f} GiB, non-torch {:.2f} GiB of "
+                    "{:.2f} GiB x gpu-memory-utilization {:.2f} per GPU)",
+                    engine->failure_message(), engine->weights_bytes / (1024.0 * 1024 * 1024),
+                    engine->activation_bytes / (1024.0 * 1024 * 1024), engine->non_torch_bytes / (1024.0 * 1024 * 1024),
+                    engine->total_bytes / (1024.0 * 1024 * 1024), spec.engine.memory_fraction),
+        hint);
+  } else if (engine) {
+    add("vllm-kv-cache", Severity::info, engine->summary(), "");
+  }
+  if (spec.kind == "vllm" && engine && engine->failure == EngineFailure::none && r.max_sequences_at_context < spec.max_num_seqs)
     add("vllm-concurrency-limited", Severity::info,
         fmt::format("KV cache for {:.0f} sequences of {} tokens fits ({} per GPU); max-num-seqs is {:.0f}, so "
                     "long requests will queue",

@@ -19,6 +19,8 @@ std::string_view embedded_generative_json();
 std::string_view embedded_embedding_json();
 /// data/serving_validation.json as it was at build time.
 std::string_view embedded_serving_validation_json();
+/// data/engine_memory_validation.json as it was at build time.
+std::string_view embedded_engine_memory_validation_json();
 /// data/validation.json as it was at build time.
 std::string_view embedded_validation_json();
 

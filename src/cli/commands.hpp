@@ -94,6 +94,7 @@ int run_catalog(const CatalogCli& o, std::ostream& out);
 struct ValidateCli {
   std::string data;
   bool serving = false;
+  bool engine_memory = false;
   InputOptions inputs;
   FormatOptions format;
 };

@@ -2,6 +2,8 @@
 #include "cli/commands.hpp"
 
 #include <gpuadvise/embedded.hpp>
+#include <gpuadvise/error.hpp>
+#include <gpuadvise/engine_memory.hpp>
 #include <gpuadvise/files.hpp>
 #include <gpuadvise/serving.hpp>
 #include <gpuadvise/validation.hpp>
@@ -11,6 +13,8 @@ namespace gpuadvise::cli {
 void setup_validate(CLI::App& app, ValidateCli& o) {
   app.add_option("--data", o.data, "Measurements file (default: data/validation.json as built in)");
   app.add_flag("--serving", o.serving, "Validate the serving simulator against data/serving_validation.json instead");
+  app.add_flag("--engine-memory", o.engine_memory,
+               "Validate the engines' KV budget and maximum concurrency against data/engine_memory_validation.json instead");
   // No --price: validation compares speeds, not costs.
   add_input_options(app, o.inputs, {.catalog = true, .models_catalog = true, .calibration = true});
   add_format_options(app, o.format, {"text", "json"}, "text | json", "Print rows and summary as JSON");
@@ -21,6 +25,15 @@ int run_validate(const ValidateCli& o, std::ostream& out) {
   const std::string format = chosen_format(o.format, "text");
   const Inputs inputs = load_inputs(o.inputs);
   const auto& [catalog, models, assumptions] = inputs;
+  if (o.serving && o.engine_memory) throw InputError("--serving and --engine-memory: give one of them");
+  if (o.engine_memory) {
+    const auto rows = o.data.empty() ? run_engine_memory_validation(embedded_engine_memory_validation_json(),
+                                                                    "data/engine_memory_validation.json (embedded)", catalog, models)
+                                     : run_engine_memory_validation(read_text_file(o.data, "measurements file"), o.data, catalog, models);
+    if (format == "json") out << engine_memory_validation_json(rows).dump(2) << "\n";
+    else write_engine_memory_validation_text(out, rows);
+    return 0;
+  }
   if (o.serving) {
     const auto rows = o.data.empty() ? run_serving_validation(embedded_serving_validation_json(),
                                                               "data/serving_validation.json (embedded)", catalog, models, assumptions)
