@@ -477,11 +477,13 @@ DeploymentResult evaluate_spec(const Spec& spec, const std::string& file, const 
     settings.max_model_len = w.context;
     try {
       engine = engine_memory(w.shape, *gpu, settings);
-    } catch (const InputError& e) {
-      invalid(file, spec.line, fmt::format("{}: {}", where, e.what()));
+      r.kv_budget_bytes = engine->kv_budget_bytes;
+      kv_per_sequence = engine->kv_bytes_per_token * static_cast<double>(w.context);
+    } catch (const InputError&) {
+      // Heads that do not divide over the GPUs: the engine would not load the model at all, and the
+      // advisor's tensor-parallel-invalid finding says so below.
+      engine.reset();
     }
-    r.kv_budget_bytes = engine->kv_budget_bytes;
-    kv_per_sequence = engine->kv_bytes_per_token * static_cast<double>(w.context);
   }
   r.max_sequences_at_context = kv_per_sequence > 0 ? std::max(0.0, std::floor(r.kv_budget_bytes / kv_per_sequence)) : 0;
   r.decode_tokens_per_s = kind_module(w.kind).headline(c.performance);
@@ -507,14 +509,30 @@ DeploymentResult evaluate_spec(const Spec& spec, const std::string& file, const 
     if (f.severity == Severity::info) continue;
     if (spec.kind == "vllm" && f.id == "context-exceeds-model") continue; // an error for vLLM: below
     std::string hint = f.hint;
+    if (engine && f.id == "memory-does-not-fit") continue; // the engine's own accounting decides: below
     if (f.id == "memory-does-not-fit") hint = fit_hint(w, c, gpus, assumptions, provider, spec.kind == "vllm");
-    if (spec.kind == "vllm" && f.id == "memory-does-not-fit") continue; // the engine's own accounting decides: below
     add(f.id, f.severity, f.message, f.id == "memory-does-not-fit" ? hint : hint_with_remedies(f, [&](const Remedy& remedy) {
           return remedy_as_key(remedy, spec.kind == "vllm");
         }));
   }
   if (engine && engine->failure != EngineFailure::none) {
-    const std::string hint = fit_hint(w, c, gpus, assumptions, provider, true);
+    std::string hint = fit_hint(w, c, gpus, assumptions, provider, true);
+    if (engine->failure == EngineFailure::max_model_len_too_long) {
+      // The longest max-model-len is what the engine's KV cache holds, not the advisor's estimate of it.
+      std::vector<std::string> options = {fmt::format("max-model-len: {} or less", engine->kv_tokens)};
+      const std::string prefix = "any of: ";
+      if (hint.rfind(prefix, 0) == 0) {
+        std::string rest = hint.substr(prefix.size());
+        std::size_t start = 0;
+        while (start <= rest.size()) {
+          const std::size_t end = std::min(rest.find("; ", start), rest.size());
+          const std::string option = rest.substr(start, end - start);
+          if (!option.empty() && option.rfind("max-model-len:", 0) != 0) options.push_back(option);
+          start = end + 2;
+        }
+      }
+      hint = prefix + fmt::format("{}", fmt::join(options, "; "));
+    }
     add(engine->failure == EngineFailure::no_cache_blocks ? "vllm-model-does-not-fit" : "vllm-max-model-len-too-long",
         Severity::error,
         fmt::format("vLLM would not start: \"{}\" (weights {:.2f} GiB, activation peak {:.2f} GiB, non-torch {:.2f} GiB of "

@@ -520,7 +520,7 @@ void write_engine_memory_validation_text(std::ostream& out, const std::vector<En
       ++counted;
       sources.insert(r.source.substr(0, r.source.find(' ')));
     }
-  out << fmt::format("\nMedian absolute error over {} rows from {} sources: KV budget {:.1f}%, maximum concurrency {:.1f}%\n",
+  out << fmt::format("\nMedian absolute error over {} rows from {} published documents: KV budget {:.1f}%, maximum concurrency {:.1f}%\n",
                      counted, sources.size(), kv * 100, conc * 100);
 }
 
