@@ -414,7 +414,7 @@ std::string fit_hint(const Workload& w, const Candidate& c, const GpuCatalog& gp
     fp8.kv_precision = Precision::fp8;
     fp8.kv_precision_given = true;
     const auto p = decide_precision(fp8, *c.gpu);
-    if (estimate_memory(fp8, p, *c.gpu, c.count, a).fits()) options.push_back("kv_precision: fp8");
+    if (estimate_memory(fp8, p, *c.gpu, c.count, a).fits()) options.push_back(vllm ? "kv-cache-dtype: fp8" : "kv_precision: fp8");
   }
   if (const auto context = largest_fitting_context(w, c.precision, *c.gpu, c.count, a); context >= 256)
     options.push_back(vllm ? fmt::format("max-model-len: {} or less", context) : fmt::format("context: {} or less", context));
