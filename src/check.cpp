@@ -369,6 +369,123 @@ Spec read_vllm(const YAML::Node& root, const std::string& file, const CheckOptio
   return spec;
 }
 
+/// SGLang server arguments that decide memory, and those known not to.
+const std::set<std::string> k_sglang_used = {"model_path", "tp_size", "tp", "mem_fraction_static", "context_length",
+                                             "kv_cache_dtype", "quantization", "dtype", "max_running_requests",
+                                             "gpu", "gpu_count", "count", "name"};
+const std::set<std::string> k_sglang_harmless = {
+    "host", "port", "served_model_name", "api_key", "trust_remote_code", "tokenizer_path", "log_level",
+    "chunked_prefill_size", "max_prefill_tokens", "enable_mixed_chunk", "disable_radix_cache", "random_seed",
+    "tool_call_parser", "reasoning_parser", "chat_template", "revision", "download_dir", "attention_backend",
+    "cuda_graph_max_bs", "disable_cuda_graph", "enable_metrics", "schedule_policy"};
+
+/// An SGLang server config (`python -m sglang.launch_server --config`, dashes or underscores). The pool is
+/// sized by mem-fraction-static, which SGLang defaults per version, GPU and TP: the file must give it.
+Spec read_sglang(const YAML::Node& root, const std::string& file, const CheckOptions& options,
+                 std::vector<CheckFinding>& notes) {
+  Spec spec;
+  spec.kind = "sglang";
+  spec.line = line_of(root) > 0 ? line_of(root) : 1;
+  std::map<std::string, YAML::Node> keys;
+  std::map<std::string, std::pair<std::string, int>> positions;
+  std::vector<std::string> known(k_sglang_used.begin(), k_sglang_used.end());
+  known.insert(known.end(), k_sglang_harmless.begin(), k_sglang_harmless.end());
+  std::vector<std::string> ignored;
+  for (const auto& item : root) {
+    const std::string as_written = key_text(item.first, file);
+    const std::string key = normalize_key(as_written);
+    if (!keys.emplace(key, item.second).second)
+      invalid(file, line_of(item.first), fmt::format("SGLang config: '{}' is given twice", as_written));
+    positions[key] = {as_written, line_of(item.first)};
+    if (k_sglang_used.count(key) || k_sglang_harmless.count(key)) continue;
+    if (!detail::did_you_mean(key, known).empty()) {
+      std::string suggestion = detail::did_you_mean(key, known);
+      if (as_written.find('-') != std::string::npos) std::replace(suggestion.begin(), suggestion.end(), '_', '-');
+      invalid(file, line_of(item.first), fmt::format("SGLang config: unknown key '{}'{}", as_written, suggestion));
+    }
+    ignored.push_back(as_written);
+  }
+  auto key_for = [&](const char* flag, const char* key) {
+    const auto it = positions.find(key);
+    if (it != positions.end()) spec.keys[flag] = it->second;
+  };
+  key_for("--context", "context_length");
+  key_for("--model", "model_path");
+  key_for("--precision", positions.count("quantization") ? "quantization" : "dtype");
+  key_for("--kv-precision", "kv_cache_dtype");
+  if (options.gpu.empty()) key_for("--gpu", "gpu");
+  const std::string model = scalar(keys["model_path"], file, "SGLang config", "model-path");
+  spec.name = keys.count("name") ? scalar(keys["name"], file, "SGLang config", "name") : model;
+  const std::string where = fmt::format("SGLang config '{}'", spec.name);
+  spec.request.model = model;
+  auto text = [&](const char* key) -> std::optional<std::string> {
+    auto it = keys.find(key);
+    if (it == keys.end() || it->second.IsNull()) return std::nullopt;
+    return scalar(it->second, file, where, key);
+  };
+  spec.gpu = options.gpu.empty() ? text("gpu").value_or("") : options.gpu;
+  if (spec.gpu.empty()) invalid(file, 0, where + ": no GPU: give --gpu NAME or a 'gpu' key in the file");
+  int tp = 1;
+  if (keys.count("tp_size") || keys.count("tp"))
+    tp = static_cast<int>(number(keys.count("tp_size") ? keys["tp_size"] : keys["tp"], file, where, "tp-size", 1, 1024));
+  spec.count = options.count > 0 ? options.count : tp;
+  if (!keys.count("mem_fraction_static"))
+    invalid(file, 0, where + ": no mem-fraction-static: SGLang's default depends on its version, the GPU and tp-size; give it");
+  spec.request.memory_utilization = number(keys["mem_fraction_static"], file, where, "mem-fraction-static", 0.05, 1);
+  spec.request.context = text("context_length");
+  if (!spec.request.context) {
+    spec.request.context = "4096";
+    notes.push_back({"sglang-context-length-missing", Severity::warning, spec.name, file, 0,
+                     "no context-length: SGLang uses the model's full context, the check assumed 4096",
+                     "set context-length to the longest request you serve"});
+  }
+  spec.max_num_seqs = keys.count("max_running_requests")
+                          ? number(keys["max_running_requests"], file, where, "max-running-requests", 1, 1e6)
+                          : 0;
+  spec.request.batch = "1";
+  spec.request.output_tokens = "1";
+  spec.request.runtime = "vllm"; // the step-time model; SGLang's memory is the engine accounting below
+  const std::string quantization = normalize_name(text("quantization").value_or(""));
+  const std::string dtype = text("dtype").value_or("auto");
+  EngineLaunch& e = spec.engine;
+  e.engine = Engine::sglang;
+  if (quantization == "fp8") spec.request.precision = "fp8";
+  else if (quantization == "awq" || quantization == "gptq" || quantization == "awqmarlin" || quantization == "gptqmarlin")
+    spec.request.precision = "int4";
+  else if (!quantization.empty() && quantization != "none")
+    invalid(file, line_of(keys["quantization"]), fmt::format("{}: quantization '{}' is not modelled", where, quantization));
+  else if (dtype == "float32") spec.request.precision = "fp32";
+  else if (dtype == "half" || dtype == "float16") spec.request.precision = "fp16";
+  else if (dtype == "bfloat16") spec.request.precision = "bf16";
+  else if (dtype != "auto")
+    invalid(file, line_of(keys["dtype"]), fmt::format("{}: dtype '{}' is not one of auto, half, float16, bfloat16, float32", where, dtype));
+  if (quantization.empty())
+    if (const auto format = checkpoint_format_from_id(model)) {
+      const std::string named = *format == CheckpointFormat::fp8 ? "fp8" : *format == CheckpointFormat::int4 ? "int4" : "int8";
+      spec.request.precision = named;
+      notes.push_back({"sglang-quantized-checkpoint", Severity::info, spec.name, file, 0,
+                       fmt::format("'{}' is named as an {} checkpoint: its linear layers load as {}", model, named, named), ""});
+    }
+  const std::string pname = spec.request.precision.value_or("");
+  if (pname == "fp32") e.dtype_bytes = 4;
+  if (pname == "fp8") e.format = CheckpointFormat::fp8;
+  else if (pname == "int4") e.format = CheckpointFormat::int4;
+  else if (pname == "int8") e.format = CheckpointFormat::int8;
+  const std::string kv = normalize_name(text("kv_cache_dtype").value_or("auto"));
+  if (kv.rfind("fp8", 0) == 0) {
+    spec.request.kv_precision = "fp8";
+    e.kv_bytes_per_element = 1;
+  } else if (kv != "auto") {
+    invalid(file, 0, fmt::format("{}: kv-cache-dtype '{}' is not auto or fp8", where, kv));
+  }
+  e.memory_fraction = spec.request.memory_utilization;
+  spec.model_id = model;
+  if (!ignored.empty())
+    notes.push_back({"sglang-keys-ignored", Severity::info, spec.name, file, 0,
+                     fmt::format("keys not modelled by the check: {}", fmt::join(ignored, ", ")), ""});
+  return spec;
+}
+
 /// A remedy as the key of the file being checked: a deployment's `precision: int8`, a vLLM config's
 /// `tensor-parallel-size: 4`.
 std::string remedy_as_key(const Remedy& r, bool vllm) {
@@ -439,7 +556,10 @@ DeploymentResult evaluate_spec(const Spec& spec, const std::string& file, const 
   r.line = spec.line;
   r.kind = spec.kind;
   r.count = spec.count;
-  const std::string where = fmt::format("{} '{}'", spec.kind == "vllm" ? "vLLM config" : "deployment", spec.name);
+  const std::string where = fmt::format("{} '{}'",
+                                        spec.kind == "vllm" ? "vLLM config" : spec.kind == "sglang" ? "SGLang config" : "deployment",
+                                        spec.name);
+  const bool engine_config = spec.kind == "vllm" || spec.kind == "sglang";
   const Gpu* gpu = nullptr;
   Workload w;
   try {
@@ -450,7 +570,7 @@ DeploymentResult evaluate_spec(const Spec& spec, const std::string& file, const 
     }
     WorkloadRequest request = spec.request;
     // A quantized checkpoint's id ("...-Instruct-FP8") names its base model's shape.
-    if (spec.kind == "vllm" && !request.model.empty() && !models.find(request.model) &&
+    if (spec.kind != "deployment" && !request.model.empty() && !models.find(request.model) &&
         models.find(strip_quantization_suffix(request.model)))
       request.model = strip_quantization_suffix(request.model);
     w = build_workload(request, models);
@@ -471,7 +591,7 @@ DeploymentResult evaluate_spec(const Spec& spec, const std::string& file, const 
   double kv_per_sequence = c.memory.kv_cache_bytes / static_cast<double>(w.batch);
   // A vLLM config: the KV budget, blocks and concurrency as the engine computes them at start-up.
   std::optional<EngineMemory> engine;
-  if (spec.kind == "vllm") {
+  if (engine_config) {
     EngineLaunch settings = spec.engine;
     settings.tensor_parallel = spec.count;
     settings.max_model_len = w.context;
@@ -533,16 +653,25 @@ DeploymentResult evaluate_spec(const Spec& spec, const std::string& file, const 
       }
       hint = prefix + fmt::format("{}", fmt::join(options, "; "));
     }
-    add(engine->failure == EngineFailure::no_cache_blocks ? "vllm-model-does-not-fit" : "vllm-max-model-len-too-long",
+    const bool sglang = spec.kind == "sglang";
+    if (sglang) // SGLang's keys for the same remedies
+      for (const auto& [from, to] : std::vector<std::pair<std::string, std::string>>{
+               {"tensor-parallel-size:", "tp-size:"}, {"max-model-len:", "context-length:"}})
+        for (std::size_t at = hint.find(from); at != std::string::npos; at = hint.find(from, at + to.size()))
+          hint.replace(at, from.size(), to);
+    add(sglang ? "sglang-model-does-not-fit"
+               : engine->failure == EngineFailure::no_cache_blocks ? "vllm-model-does-not-fit" : "vllm-max-model-len-too-long",
         Severity::error,
-        fmt::format("vLLM would not start: \"{}\" (weights {:.2f} GiB, activation peak {:.2f} GiB, non-torch {:.2f} GiB of "
-                    "{:.2f} GiB x gpu-memory-utilization {:.2f} per GPU)",
+        fmt::format("{} would not start: \"{}\" (weights {:.2f} GiB, activation peak {:.2f} GiB, non-torch {:.2f} GiB of "
+                    "{:.2f} GiB x {} {:.2f} per GPU)",
+                    sglang ? "SGLang" : "vLLM",
                     engine->failure_message(), engine->weights_bytes / (1024.0 * 1024 * 1024),
                     engine->activation_bytes / (1024.0 * 1024 * 1024), engine->non_torch_bytes / (1024.0 * 1024 * 1024),
-                    engine->total_bytes / (1024.0 * 1024 * 1024), spec.engine.memory_fraction),
+                    engine->total_bytes / (1024.0 * 1024 * 1024), sglang ? "mem-fraction-static" : "gpu-memory-utilization",
+                    spec.engine.memory_fraction),
         hint);
   } else if (engine) {
-    add("vllm-kv-cache", Severity::info, engine->summary(), "");
+    add(spec.kind == "sglang" ? "sglang-kv-cache" : "vllm-kv-cache", Severity::info, engine->summary(), "");
   }
   if (spec.kind == "vllm" && engine && engine->failure == EngineFailure::none && r.max_sequences_at_context < spec.max_num_seqs)
     add("vllm-concurrency-limited", Severity::info,
@@ -683,12 +812,16 @@ std::vector<DeploymentResult> check_text(const std::string& text, const std::str
       if (!names.insert(specs.back().name).second)
         invalid(file, specs.back().line, fmt::format("duplicate deployment name '{}'", specs.back().name));
     }
+  } else if (root["model-path"] || root["model_path"]) {
+    specs.push_back(read_sglang(root, file, options, notes));
+    if (!names.insert(specs.back().name).second)
+      invalid(file, specs.back().line, fmt::format("two SGLang configs named '{}' in one file", specs.back().name));
   } else if (root["model"]) {
     specs.push_back(read_vllm(root, file, options, notes));
     if (!names.insert(specs.back().name).second)
       invalid(file, specs.back().line, fmt::format("two vLLM configs named '{}' in one file", specs.back().name));
   } else {
-    invalid(file, line_of(root), "neither a deployment file ('deployments:') nor a vLLM config ('model:')");
+    invalid(file, line_of(root), "neither a deployment file ('deployments:'), a vLLM config ('model:') nor an SGLang config ('model-path:')");
   }
   }
   std::vector<DeploymentResult> results;

@@ -1,5 +1,6 @@
 // `gpuadvise check`: deployment files and vLLM configs, rule ids, exit codes and every output format.
 #include <gpuadvise/check.hpp>
+#include <gpuadvise/engine_memory.hpp>
 #include <gpuadvise/error.hpp>
 #include <gpuadvise/files.hpp>
 
@@ -237,4 +238,27 @@ TEST_CASE("check: vLLM 0.6 refuses max-model-len 29000 on an RTX 3090, in its ow
   for (const auto& f : d.findings)
     if (f.rule == "vllm-max-model-len-too-long")
       CHECK(f.message.find("is larger than the maximum number of tokens that can be stored in KV cache") != std::string::npos);
+}
+
+TEST_CASE("check: an SGLang config sizes the pool from mem-fraction-static as SGLang does", "[check][engine_memory]") {
+  CheckOptions options;
+  options.gpu = "h100-sxm";
+  const auto report = run({"sglang-llama31-8b.yaml"}, options);
+  REQUIRE(report.deployments.size() == 1);
+  const auto& d = report.deployments[0];
+  CHECK(d.kind == "sglang");
+  CHECK(report.exit_code() == 0);
+  REQUIRE(has_rule(d, "sglang-kv-cache"));
+  // 0.88 x (79.19 GiB logged total - 0.25 GiB non-torch) - the weights as loaded.
+  const double gib = 1024.0 * 1024 * 1024;
+  const auto* shape = ModelCatalog::embedded().find("llama-3.1-8b");
+  REQUIRE(shape);
+  EngineLaunch launch;
+  launch.engine = Engine::sglang;
+  CHECK(d.kv_budget_bytes == Approx(0.88 * (79.19 - 0.25) * gib - engine_weight_bytes(*shape, launch)));
+  const auto small = run({"sglang-too-small.yaml"}, options);
+  CHECK(small.exit_code() == 1);
+  REQUIRE(has_rule(small.deployments[0], "sglang-model-does-not-fit"));
+  for (const auto& f : small.deployments[0].findings)
+    if (f.rule == "sglang-model-does-not-fit") CHECK(f.message.find("Not enough memory") != std::string::npos);
 }
