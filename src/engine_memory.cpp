@@ -210,7 +210,7 @@ EngineMemory engine_memory(const ModelShape& shape, const Gpu& gpu, const Engine
   m.engine = s.engine;
   m.max_model_len = s.max_model_len;
   m.block_size = s.engine == Engine::sglang ? 1 : std::max(1, s.block_size);
-  m.total_bytes = engine_visible_bytes(gpu);
+  m.total_bytes = s.device_total_bytes > 0 ? s.device_total_bytes : engine_visible_bytes(gpu);
   const int tp = s.tensor_parallel;
   const double dt = s.dtype_bytes;
   const double h = shape.hidden_size;
@@ -469,13 +469,25 @@ std::vector<EngineMemoryRow> run_engine_memory_validation(std::string_view text,
       row.excluded = r.value("excluded", std::string());
       const ModelShape* shape = models.find(row.model);
       if (!shape) row_fail(origin, row.id, fmt::format("unknown model '{}'", row.model));
-      const Gpu& gpu = gpus.find(row.gpu);
-      row.estimate = engine_memory(*shape, gpu, s);
+      // A GPU outside the catalog is accepted when the log states the device total the engine read.
+      Gpu logged_gpu;
+      const Gpu* gpu = nullptr;
+      if (r.contains("device_total_gib")) {
+        s.device_total_bytes = r["device_total_gib"].get<double>() * k_gib;
+        logged_gpu.id = row.gpu;
+        logged_gpu.allocatable_bytes = s.device_total_bytes;
+        gpu = &logged_gpu;
+      } else {
+        gpu = &gpus.find(row.gpu);
+      }
+      row.estimate = engine_memory(*shape, *gpu, s);
       row.logged_concurrency = logged.value("concurrency", row.logged_tokens > 0 ? static_cast<double>(row.logged_tokens) / s.max_model_len : 0.0);
       // A log with only tokens (or blocks) states the budget through the engine's own arithmetic.
-      const double logged_kv = row.logged_kv_gib > 0 ? row.logged_kv_gib * k_gib
-                                                     : static_cast<double>(row.logged_tokens) * row.estimate.kv_bytes_per_token;
-      if (logged_kv <= 0) row_fail(origin, row.id, "logged needs kv_gib, tokens or blocks");
+      const double logged_kv = row.logged_kv_gib != 0 ? row.logged_kv_gib * k_gib
+                                                      : static_cast<double>(row.logged_tokens) * row.estimate.kv_bytes_per_token;
+      if (logged_kv == 0) row_fail(origin, row.id, "logged needs kv_gib, tokens or blocks");
+      if (logged_kv < 0 && row.excluded.empty())
+        row.excluded = "a negative logged budget: compared as a refusal (the estimate refuses too), not as a percentage";
       row.kv_error = row.estimate.kv_budget_bytes / logged_kv - 1;
       row.concurrency_error = row.logged_concurrency > 0 ? row.estimate.max_concurrency / row.logged_concurrency - 1 : 0;
     } catch (const nlohmann::json::exception& e) {
@@ -502,8 +514,8 @@ void write_engine_memory_validation_text(std::ostream& out, const std::vector<En
   out << fmt::format("{:<30} {:<8} {:<14} {:>2} {:>8} {:>9} {:>9} {:>7} {:>9} {:>9} {:>7}\n", "row", "engine", "gpu", "tp",
                      "L", "KV log", "KV est", "error", "conc log", "conc est", "error");
   for (const auto& r : rows) {
-    const double logged_kv = r.logged_kv_gib > 0 ? r.logged_kv_gib
-                                                 : static_cast<double>(r.logged_tokens) * r.estimate.kv_bytes_per_token / k_gib;
+    const double logged_kv = r.logged_kv_gib != 0 ? r.logged_kv_gib
+                                                  : static_cast<double>(r.logged_tokens) * r.estimate.kv_bytes_per_token / k_gib;
     out << fmt::format("{:<30} {:<8} {:<14} {:>2} {:>8} {:>9.2f} {:>9.2f} {:>+6.1f}% {:>9} {:>9.2f} {:>7}{}\n", r.id.substr(0, 30),
                        engine_name(r.estimate.engine), r.gpu.substr(0, 14), r.tensor_parallel, r.estimate.max_model_len, logged_kv,
                        r.estimate.kv_budget_bytes / k_gib, r.kv_error * 100,

@@ -55,6 +55,7 @@ struct EngineLaunch {
   double dtype_bytes = 2;                  ///< model dtype: 2 (bf16/fp16), 4 (fp32)
   int group_size = 128;                    ///< int4 quantization group
   double kv_bytes_per_element = 0;         ///< 0 = the model dtype; 1 for fp8 KV cache
+  double device_total_bytes = 0;           ///< 0 = engine_visible_bytes(gpu); else the total a log states
 };
 
 /// One term of the accounting, per GPU.
