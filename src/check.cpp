@@ -637,9 +637,23 @@ DeploymentResult evaluate_spec(const Spec& spec, const std::string& file, const 
   }
   if (engine && engine->failure != EngineFailure::none) {
     std::string hint = fit_hint(w, c, gpus, assumptions, provider, true);
-    if (engine->failure == EngineFailure::max_model_len_too_long) {
-      // The longest max-model-len is what the engine's KV cache holds, not the advisor's estimate of it.
-      std::vector<std::string> options = {fmt::format("max-model-len: {} or less", engine->kv_tokens)};
+    {
+      // The engine's own remedies first: the memory fraction that would hold one max-model-len sequence,
+      // and the longest max-model-len its KV cache holds; then the advisor's other GPUs and counts. Its
+      // max-model-len (the advisor's estimate) and, with no block at all, the KV dtype do not apply.
+      const bool sglang_config = spec.kind == "sglang";
+      const double one_sequence = std::ceil(static_cast<double>(w.context) / static_cast<double>(engine->block_size)) *
+                                  static_cast<double>(engine->block_size) * engine->kv_bytes_per_token;
+      const double needed =
+          sglang_config ? (engine->weights_bytes + one_sequence) / (engine->total_bytes - engine->non_torch_bytes)
+                        : (engine->weights_bytes + engine->non_torch_bytes + engine->activation_bytes + one_sequence) /
+                              engine->total_bytes;
+      std::vector<std::string> options;
+      if (needed < 0.99 && needed > spec.engine.memory_fraction)
+        options.push_back(fmt::format("{}: {:.2f}", sglang_config ? "mem-fraction-static" : "gpu-memory-utilization",
+                                      std::ceil(needed * 100) / 100));
+      if (engine->failure == EngineFailure::max_model_len_too_long)
+        options.push_back(fmt::format("max-model-len: {} or less", engine->kv_tokens));
       const std::string prefix = "any of: ";
       if (hint.rfind(prefix, 0) == 0) {
         std::string rest = hint.substr(prefix.size());
@@ -647,11 +661,13 @@ DeploymentResult evaluate_spec(const Spec& spec, const std::string& file, const 
         while (start <= rest.size()) {
           const std::size_t end = std::min(rest.find("; ", start), rest.size());
           const std::string option = rest.substr(start, end - start);
-          if (!option.empty() && option.rfind("max-model-len:", 0) != 0) options.push_back(option);
+          const bool drop = option.rfind("max-model-len:", 0) == 0 ||
+                            (engine->failure == EngineFailure::no_cache_blocks && option.rfind("kv-cache-dtype:", 0) == 0);
+          if (!option.empty() && !drop) options.push_back(option);
           start = end + 2;
         }
       }
-      hint = prefix + fmt::format("{}", fmt::join(options, "; "));
+      if (!options.empty()) hint = prefix + fmt::format("{}", fmt::join(options, "; "));
     }
     const bool sglang = spec.kind == "sglang";
     if (sglang) // SGLang's keys for the same remedies
