@@ -629,7 +629,9 @@ DeploymentResult evaluate_spec(const Spec& spec, const std::string& file, const 
     if (f.severity == Severity::info) continue;
     if (spec.kind == "vllm" && f.id == "context-exceeds-model") continue; // an error for vLLM: below
     std::string hint = f.hint;
-    if (engine && f.id == "memory-does-not-fit") continue; // the engine's own accounting decides: below
+    // The engine's own accounting decides whether it starts (below); it fills its memory fraction with KV
+    // blocks by design, so the advisor's headroom warning does not apply to it.
+    if (engine && (f.id == "memory-does-not-fit" || f.id == "memory-low-headroom")) continue;
     if (f.id == "memory-does-not-fit") hint = fit_hint(w, c, gpus, assumptions, provider, spec.kind == "vllm");
     add(f.id, f.severity, f.message, f.id == "memory-does-not-fit" ? hint : hint_with_remedies(f, [&](const Remedy& remedy) {
           return remedy_as_key(remedy, spec.kind == "vllm");
