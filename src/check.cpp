@@ -332,7 +332,7 @@ Spec read_vllm(const YAML::Node& root, const std::string& file, const CheckOptio
   }
   e.tensor_parallel = count;
   e.memory_fraction = spec.request.memory_utilization;
-  e.max_model_len = std::stoll(*spec.request.context);
+  // max-model-len: the workload's context once parsed (evaluate_spec), so a bad value is reported there.
   if (keys.count("max_num_batched_tokens"))
     e.max_num_batched_tokens =
         static_cast<std::int64_t>(number(keys["max_num_batched_tokens"], file, where, "max-num-batched-tokens", 1, 1e9));

@@ -206,6 +206,7 @@ EngineMemory engine_memory(const ModelShape& shape, const Gpu& gpu, const Engine
                                  shape.num_attention_heads, s.tensor_parallel));
   if (s.max_model_len < 1) throw InputError("max-model-len must be at least 1");
   if (s.memory_fraction <= 0 || s.memory_fraction > 1) throw InputError("the memory fraction must be in (0, 1]");
+  if (engine_kv_bytes_per_token(shape, s) <= 0) throw InputError("the model has no KV cache to size (no KV heads or layers)");
   EngineMemory m;
   m.engine = s.engine;
   m.max_model_len = s.max_model_len;
