@@ -1,6 +1,7 @@
 #include "json_fields.hpp"
 
 #include <gpuadvise/check.hpp>
+#include <gpuadvise/engine_memory.hpp>
 #include <gpuadvise/report.hpp>
 #include <gpuadvise/evaluation.hpp>
 #include <gpuadvise/error.hpp>
@@ -17,6 +18,7 @@
 #include <algorithm>
 #include <cctype>
 #include <cmath>
+#include <cstdio>
 #include <filesystem>
 #include <map>
 #include <set>
@@ -86,6 +88,8 @@ struct Spec {
   bool job_given = false;
   // vLLM only
   double max_num_seqs = 0;
+  EngineLaunch engine;            ///< the engine's launch settings (src/engine_memory.cpp)
+  std::string model_id;             ///< the model as the config names it (a quantized checkpoint's id)
   // Serving: the fleet and the load it must carry (deployment files' replicas, traffic and slo).
   int replicas = 1;
   std::optional<Traffic> traffic;
@@ -319,12 +323,13 @@ Spec read_deployment(const YAML::Node& node, const std::string& file, std::size_
 /// vLLM engine arguments that decide memory, and those known not to.
 const std::set<std::string> k_vllm_used = {"model", "tensor_parallel_size", "max_model_len", "max_num_seqs",
                                            "gpu_memory_utilization", "dtype", "quantization", "kv_cache_dtype",
-                                           "max_num_batched_tokens", "gpu", "gpu_count", "count", "name"};
+                                           "max_num_batched_tokens", "gpu", "gpu_count", "count", "name", "block_size",
+                                           "enable_chunked_prefill", "vllm_version"};
 const std::set<std::string> k_vllm_harmless = {
     "host", "port", "served_model_name", "api_key", "trust_remote_code", "enable_prefix_caching", "disable_log_requests",
     "disable_log_stats", "uvicorn_log_level", "download_dir", "tokenizer", "tokenizer_mode", "revision", "seed",
-    "enforce_eager", "swap_space", "enable_chunked_prefill", "disable_custom_all_reduce", "chat_template",
-    "response_role", "load_format", "max_log_len", "block_size", "distributed_executor_backend", "worker_use_ray",
+    "enforce_eager", "swap_space", "disable_custom_all_reduce", "chat_template",
+    "response_role", "load_format", "max_log_len", "distributed_executor_backend", "worker_use_ray",
     "code_revision", "tokenizer_revision", "max_seq_len_to_capture", "generation_config", "enable_auto_tool_choice",
     "tool_call_parser", "guided_decoding_backend", "scheduling_policy", "task", "num_scheduler_steps"};
 
@@ -431,6 +436,44 @@ Spec read_vllm(const YAML::Node& root, const std::string& file, const CheckOptio
   if (kv.rfind("fp8", 0) == 0) spec.request.kv_precision = "fp8";
   else if (kv != "auto") invalid(file, 0, fmt::format("{}: kv-cache-dtype '{}' is not auto or fp8", where, kv));
   spec.request.runtime = "vllm";
+  // The engine's own accounting (src/engine_memory.cpp) needs the settings that decide its profiling run.
+  EngineLaunch& e = spec.engine;
+  e.engine = Engine::vllm_v1;
+  if (const auto version = text("vllm_version")) {
+    int major = 0, minor = 0;
+    if (std::sscanf(version->c_str(), "%d.%d", &major, &minor) != 2)
+      invalid(file, line_of(keys["vllm_version"]), fmt::format("{}: vllm-version '{}' is not MAJOR.MINOR", where, *version));
+    e.engine = major == 0 && minor < 8 ? Engine::vllm_v0 : Engine::vllm_v1;
+  }
+  e.tensor_parallel = count;
+  e.memory_fraction = spec.request.memory_utilization;
+  // max-model-len: the workload's context once parsed (evaluate_spec), so a bad value is reported there.
+  if (keys.count("max_num_batched_tokens"))
+    e.max_num_batched_tokens =
+        static_cast<std::int64_t>(number(keys["max_num_batched_tokens"], file, where, "max-num-batched-tokens", 1, 1e9));
+  if (keys.count("max_num_seqs")) e.max_num_seqs = static_cast<std::int64_t>(spec.max_num_seqs);
+  if (keys.count("block_size")) e.block_size = static_cast<int>(number(keys["block_size"], file, where, "block-size", 1, 1024));
+  if (const auto chunked = text("enable_chunked_prefill")) {
+    const std::string c = normalize_name(*chunked);
+    if (c != "true" && c != "false")
+      invalid(file, line_of(keys["enable_chunked_prefill"]), fmt::format("{}: enable-chunked-prefill '{}' is not true or false", where, *chunked));
+    e.chunked_prefill = c == "true";
+  }
+  if (spec.request.precision == "fp32") e.dtype_bytes = 4;
+  if (spec.request.precision == "fp8") e.format = CheckpointFormat::fp8;
+  else if (spec.request.precision == "int4" || spec.request.precision == "nf4") e.format = CheckpointFormat::int4;
+  else if (quantization.empty()) {
+    // A quantized checkpoint named only by its id ("...-FP8", "...-AWQ"): vLLM reads its quantization_config.
+    if (const auto format = checkpoint_format_from_id(model)) {
+      e.format = *format;
+      const std::string named = *format == CheckpointFormat::fp8 ? "fp8" : *format == CheckpointFormat::int4 ? "int4" : "int8";
+      spec.request.precision = named;
+      notes.push_back({"vllm-quantized-checkpoint", Severity::info, spec.name, file, 0,
+                       fmt::format("'{}' is named as an {} checkpoint: its linear layers load as {}", model, named, named), ""});
+    }
+  }
+  if (spec.request.kv_precision && *spec.request.kv_precision == "fp8") e.kv_bytes_per_element = 1;
+  spec.model_id = model;
   if (!ignored.empty())
     notes.push_back({"vllm-keys-ignored", Severity::info, spec.name, file, 0,
                      fmt::format("keys not modelled by the check: {}", fmt::join(ignored, ", ")), ""});
@@ -438,6 +481,123 @@ Spec read_vllm(const YAML::Node& root, const std::string& file, const CheckOptio
     notes.push_back({"vllm-max-model-len-missing", Severity::warning, spec.name, file, 0,
                      "no max-model-len: vLLM uses the model's full context, the check assumed 4096",
                      "set max-model-len to the longest request you serve"});
+  return spec;
+}
+
+/// SGLang server arguments that decide memory, and those known not to.
+const std::set<std::string> k_sglang_used = {"model_path", "tp_size", "tp", "mem_fraction_static", "context_length",
+                                             "kv_cache_dtype", "quantization", "dtype", "max_running_requests",
+                                             "gpu", "gpu_count", "count", "name"};
+const std::set<std::string> k_sglang_harmless = {
+    "host", "port", "served_model_name", "api_key", "trust_remote_code", "tokenizer_path", "log_level",
+    "chunked_prefill_size", "max_prefill_tokens", "enable_mixed_chunk", "disable_radix_cache", "random_seed",
+    "tool_call_parser", "reasoning_parser", "chat_template", "revision", "download_dir", "attention_backend",
+    "cuda_graph_max_bs", "disable_cuda_graph", "enable_metrics", "schedule_policy"};
+
+/// An SGLang server config (`python -m sglang.launch_server --config`, dashes or underscores). The pool is
+/// sized by mem-fraction-static, which SGLang defaults per version, GPU and TP: the file must give it.
+Spec read_sglang(const YAML::Node& root, const std::string& file, const CheckOptions& options,
+                 std::vector<CheckFinding>& notes) {
+  Spec spec;
+  spec.kind = "sglang";
+  spec.line = line_of(root) > 0 ? line_of(root) : 1;
+  std::map<std::string, YAML::Node> keys;
+  std::map<std::string, std::pair<std::string, int>> positions;
+  std::vector<std::string> known(k_sglang_used.begin(), k_sglang_used.end());
+  known.insert(known.end(), k_sglang_harmless.begin(), k_sglang_harmless.end());
+  std::vector<std::string> ignored;
+  for (const auto& item : root) {
+    const std::string as_written = key_text(item.first, file);
+    const std::string key = normalize_key(as_written);
+    if (!keys.emplace(key, item.second).second)
+      invalid(file, line_of(item.first), fmt::format("SGLang config: '{}' is given twice", as_written));
+    positions[key] = {as_written, line_of(item.first)};
+    if (k_sglang_used.count(key) || k_sglang_harmless.count(key)) continue;
+    if (!detail::did_you_mean(key, known).empty()) {
+      std::string suggestion = detail::did_you_mean(key, known);
+      if (as_written.find('-') != std::string::npos) std::replace(suggestion.begin(), suggestion.end(), '_', '-');
+      invalid(file, line_of(item.first), fmt::format("SGLang config: unknown key '{}'{}", as_written, suggestion));
+    }
+    ignored.push_back(as_written);
+  }
+  auto key_for = [&](const char* flag, const char* key) {
+    const auto it = positions.find(key);
+    if (it != positions.end()) spec.keys[flag] = it->second;
+  };
+  key_for("--context", "context_length");
+  key_for("--model", "model_path");
+  key_for("--precision", positions.count("quantization") ? "quantization" : "dtype");
+  key_for("--kv-precision", "kv_cache_dtype");
+  if (options.gpu.empty()) key_for("--gpu", "gpu");
+  const std::string model = scalar(keys["model_path"], file, "SGLang config", "model-path");
+  spec.name = keys.count("name") ? scalar(keys["name"], file, "SGLang config", "name") : model;
+  const std::string where = fmt::format("SGLang config '{}'", spec.name);
+  spec.request.model = model;
+  auto text = [&](const char* key) -> std::optional<std::string> {
+    auto it = keys.find(key);
+    if (it == keys.end() || it->second.IsNull()) return std::nullopt;
+    return scalar(it->second, file, where, key);
+  };
+  spec.gpu = options.gpu.empty() ? text("gpu").value_or("") : options.gpu;
+  if (spec.gpu.empty()) invalid(file, 0, where + ": no GPU: give --gpu NAME or a 'gpu' key in the file");
+  int tp = 1;
+  if (keys.count("tp_size") || keys.count("tp"))
+    tp = static_cast<int>(number(keys.count("tp_size") ? keys["tp_size"] : keys["tp"], file, where, "tp-size", 1, 1024));
+  spec.count = options.count > 0 ? options.count : tp;
+  if (!keys.count("mem_fraction_static"))
+    invalid(file, 0, where + ": no mem-fraction-static: SGLang's default depends on its version, the GPU and tp-size; give it");
+  spec.request.memory_utilization = number(keys["mem_fraction_static"], file, where, "mem-fraction-static", 0.05, 1);
+  spec.request.context = text("context_length");
+  if (!spec.request.context) {
+    spec.request.context = "4096";
+    notes.push_back({"sglang-context-length-missing", Severity::warning, spec.name, file, 0,
+                     "no context-length: SGLang uses the model's full context, the check assumed 4096",
+                     "set context-length to the longest request you serve"});
+  }
+  spec.max_num_seqs = keys.count("max_running_requests")
+                          ? number(keys["max_running_requests"], file, where, "max-running-requests", 1, 1e6)
+                          : 0;
+  spec.request.batch = "1";
+  spec.request.output_tokens = "1";
+  spec.request.runtime = "vllm"; // the step-time model; SGLang's memory is the engine accounting below
+  const std::string quantization = normalize_name(text("quantization").value_or(""));
+  const std::string dtype = text("dtype").value_or("auto");
+  EngineLaunch& e = spec.engine;
+  e.engine = Engine::sglang;
+  if (quantization == "fp8") spec.request.precision = "fp8";
+  else if (quantization == "awq" || quantization == "gptq" || quantization == "awqmarlin" || quantization == "gptqmarlin")
+    spec.request.precision = "int4";
+  else if (!quantization.empty() && quantization != "none")
+    invalid(file, line_of(keys["quantization"]), fmt::format("{}: quantization '{}' is not modelled", where, quantization));
+  else if (dtype == "float32") spec.request.precision = "fp32";
+  else if (dtype == "half" || dtype == "float16") spec.request.precision = "fp16";
+  else if (dtype == "bfloat16") spec.request.precision = "bf16";
+  else if (dtype != "auto")
+    invalid(file, line_of(keys["dtype"]), fmt::format("{}: dtype '{}' is not one of auto, half, float16, bfloat16, float32", where, dtype));
+  if (quantization.empty())
+    if (const auto format = checkpoint_format_from_id(model)) {
+      const std::string named = *format == CheckpointFormat::fp8 ? "fp8" : *format == CheckpointFormat::int4 ? "int4" : "int8";
+      spec.request.precision = named;
+      notes.push_back({"sglang-quantized-checkpoint", Severity::info, spec.name, file, 0,
+                       fmt::format("'{}' is named as an {} checkpoint: its linear layers load as {}", model, named, named), ""});
+    }
+  const std::string pname = spec.request.precision.value_or("");
+  if (pname == "fp32") e.dtype_bytes = 4;
+  if (pname == "fp8") e.format = CheckpointFormat::fp8;
+  else if (pname == "int4") e.format = CheckpointFormat::int4;
+  else if (pname == "int8") e.format = CheckpointFormat::int8;
+  const std::string kv = normalize_name(text("kv_cache_dtype").value_or("auto"));
+  if (kv.rfind("fp8", 0) == 0) {
+    spec.request.kv_precision = "fp8";
+    e.kv_bytes_per_element = 1;
+  } else if (kv != "auto") {
+    invalid(file, 0, fmt::format("{}: kv-cache-dtype '{}' is not auto or fp8", where, kv));
+  }
+  e.memory_fraction = spec.request.memory_utilization;
+  spec.model_id = model;
+  if (!ignored.empty())
+    notes.push_back({"sglang-keys-ignored", Severity::info, spec.name, file, 0,
+                     fmt::format("keys not modelled by the check: {}", fmt::join(ignored, ", ")), ""});
   return spec;
 }
 
@@ -486,7 +646,7 @@ std::string fit_hint(const Workload& w, const Candidate& c, const GpuCatalog& gp
     fp8.kv_precision = Precision::fp8;
     fp8.kv_precision_given = true;
     const auto p = decide_precision(fp8, *c.gpu);
-    if (estimate_memory(fp8, p, *c.gpu, c.count, a).fits()) options.push_back("kv_precision: fp8");
+    if (estimate_memory(fp8, p, *c.gpu, c.count, a).fits()) options.push_back(vllm ? "kv-cache-dtype: fp8" : "kv_precision: fp8");
   }
   if (const auto context = largest_fitting_context(w, c.precision, *c.gpu, c.count, a); context >= 256)
     options.push_back(vllm ? fmt::format("max-model-len: {} or less", context) : fmt::format("context: {} or less", context));
@@ -570,7 +730,10 @@ DeploymentResult evaluate_spec(const Spec& spec, const std::string& file, const 
   r.line = spec.line;
   r.kind = spec.kind;
   r.count = spec.count;
-  const std::string where = fmt::format("{} '{}'", spec.kind == "vllm" ? "vLLM config" : "deployment", spec.name);
+  const std::string where = fmt::format("{} '{}'",
+                                        spec.kind == "vllm" ? "vLLM config" : spec.kind == "sglang" ? "SGLang config" : "deployment",
+                                        spec.name);
+  const bool engine_config = spec.kind == "vllm" || spec.kind == "sglang";
   const Gpu* gpu = nullptr;
   Workload w;
   try {
@@ -579,7 +742,12 @@ DeploymentResult evaluate_spec(const Spec& spec, const std::string& file, const 
     } catch (const InputError& e) {
       throw InputError(fmt::format("--gpu: {}", e.what())); // named by its key below
     }
-    w = build_workload(spec.request, models);
+    WorkloadRequest request = spec.request;
+    // A quantized checkpoint's id ("...-Instruct-FP8") names its base model's shape.
+    if (spec.kind != "deployment" && !request.model.empty() && !models.find(request.model) &&
+        models.find(strip_quantization_suffix(request.model)))
+      request.model = strip_quantization_suffix(request.model);
+    w = build_workload(request, models);
     gpus.require_provider(spec.provider);
   } catch (const InputError& e) {
     const auto [message, line] = in_file_terms(e.what(), spec);
@@ -594,7 +762,23 @@ DeploymentResult evaluate_spec(const Spec& spec, const std::string& file, const 
   r.memory_usable_bytes = c.memory.usable_bytes;
   r.kv_cache_bytes = c.memory.kv_cache_bytes;
   r.kv_budget_bytes = c.memory.usable_bytes - c.memory.weights_bytes - c.memory.activation_bytes - c.memory.overhead_bytes;
-  const double kv_per_sequence = c.memory.kv_cache_bytes / static_cast<double>(w.batch);
+  double kv_per_sequence = c.memory.kv_cache_bytes / static_cast<double>(w.batch);
+  // A vLLM config: the KV budget, blocks and concurrency as the engine computes them at start-up.
+  std::optional<EngineMemory> engine;
+  if (engine_config) {
+    EngineLaunch settings = spec.engine;
+    settings.tensor_parallel = spec.count;
+    settings.max_model_len = w.context;
+    try {
+      engine = engine_memory(w.shape, *gpu, settings);
+      r.kv_budget_bytes = engine->kv_budget_bytes;
+      kv_per_sequence = engine->kv_bytes_per_token * static_cast<double>(w.context);
+    } catch (const InputError&) {
+      // Heads that do not divide over the GPUs: the engine would not load the model at all, and the
+      // advisor's tensor-parallel-invalid finding says so below.
+      engine.reset();
+    }
+  }
   r.max_sequences_at_context = kv_per_sequence > 0 ? std::max(0.0, std::floor(r.kv_budget_bytes / kv_per_sequence)) : 0;
   r.decode_tokens_per_s = kind_module(w.kind).headline(c.performance);
   r.usd_per_hour = c.cost.usd_per_hour;
@@ -619,26 +803,69 @@ DeploymentResult evaluate_spec(const Spec& spec, const std::string& file, const 
     if (f.severity == Severity::info) continue;
     if (spec.kind == "vllm" && f.id == "context-exceeds-model") continue; // an error for vLLM: below
     std::string hint = f.hint;
+    // The engine's own accounting decides whether it starts (below); it fills its memory fraction with KV
+    // blocks by design, so the advisor's headroom warning does not apply to it.
+    if (engine && (f.id == "memory-does-not-fit" || f.id == "memory-low-headroom")) continue;
     if (f.id == "memory-does-not-fit") hint = fit_hint(w, c, gpus, assumptions, provider, spec.kind == "vllm");
-    if (spec.kind == "vllm" && f.id == "memory-does-not-fit") {
-      const std::string message =
-          r.kv_budget_bytes <= 0
-              ? fmt::format("vLLM would not start: the weights, activation peak and runtime need {} per GPU but "
-                            "gpu-memory-utilization leaves {}",
-                            format_gb(c.memory.weights_bytes + c.memory.activation_bytes + c.memory.overhead_bytes),
-                            format_gb(c.memory.usable_bytes))
-              : fmt::format("vLLM would not start: max-model-len {} needs {} of KV cache per sequence but only {} is "
-                            "left per GPU",
-                            w.context, format_gb(kv_per_sequence), format_gb(r.kv_budget_bytes));
-      add(r.kv_budget_bytes <= 0 ? "vllm-model-does-not-fit" : "vllm-max-model-len-too-long", Severity::error, message,
-          hint);
-      continue;
-    }
     add(f.id, f.severity, f.message, f.id == "memory-does-not-fit" ? hint : hint_with_remedies(f, [&](const Remedy& remedy) {
           return remedy_as_key(remedy, spec.kind == "vllm");
         }));
   }
-  if (spec.kind == "vllm" && c.memory.fits() && r.max_sequences_at_context < spec.max_num_seqs)
+  if (engine && engine->failure != EngineFailure::none) {
+    std::string hint = fit_hint(w, c, gpus, assumptions, provider, true);
+    {
+      // The engine's own remedies first: the memory fraction that would hold one max-model-len sequence,
+      // and the longest max-model-len its KV cache holds; then the advisor's other GPUs and counts. Its
+      // max-model-len (the advisor's estimate) and, with no block at all, the KV dtype do not apply.
+      const bool sglang_config = spec.kind == "sglang";
+      const double one_sequence = std::ceil(static_cast<double>(w.context) / static_cast<double>(engine->block_size)) *
+                                  static_cast<double>(engine->block_size) * engine->kv_bytes_per_token;
+      const double needed =
+          sglang_config ? (engine->weights_bytes + one_sequence) / (engine->total_bytes - engine->non_torch_bytes)
+                        : (engine->weights_bytes + engine->non_torch_bytes + engine->activation_bytes + one_sequence) /
+                              engine->total_bytes;
+      std::vector<std::string> options;
+      if (needed < 0.99 && needed > spec.engine.memory_fraction)
+        options.push_back(fmt::format("{}: {:.2f}", sglang_config ? "mem-fraction-static" : "gpu-memory-utilization",
+                                      std::ceil(needed * 100) / 100));
+      if (engine->failure == EngineFailure::max_model_len_too_long)
+        options.push_back(fmt::format("max-model-len: {} or less", engine->kv_tokens));
+      const std::string prefix = "any of: ";
+      if (hint.rfind(prefix, 0) == 0) {
+        std::string rest = hint.substr(prefix.size());
+        std::size_t start = 0;
+        while (start <= rest.size()) {
+          const std::size_t end = std::min(rest.find("; ", start), rest.size());
+          const std::string option = rest.substr(start, end - start);
+          const bool drop = option.rfind("max-model-len:", 0) == 0 ||
+                            (engine->failure == EngineFailure::no_cache_blocks && option.rfind("kv-cache-dtype:", 0) == 0);
+          if (!option.empty() && !drop) options.push_back(option);
+          start = end + 2;
+        }
+      }
+      if (!options.empty()) hint = prefix + fmt::format("{}", fmt::join(options, "; "));
+    }
+    const bool sglang = spec.kind == "sglang";
+    if (sglang) // SGLang's keys for the same remedies
+      for (const auto& [from, to] : std::vector<std::pair<std::string, std::string>>{
+               {"tensor-parallel-size:", "tp-size:"}, {"max-model-len:", "context-length:"}})
+        for (std::size_t at = hint.find(from); at != std::string::npos; at = hint.find(from, at + to.size()))
+          hint.replace(at, from.size(), to);
+    add(sglang ? "sglang-model-does-not-fit"
+               : engine->failure == EngineFailure::no_cache_blocks ? "vllm-model-does-not-fit" : "vllm-max-model-len-too-long",
+        Severity::error,
+        fmt::format("{} would not start: \"{}\" (weights {:.2f} GiB, activation peak {:.2f} GiB, non-torch {:.2f} GiB of "
+                    "{:.2f} GiB x {} {:.2f} per GPU)",
+                    sglang ? "SGLang" : "vLLM",
+                    engine->failure_message(), engine->weights_bytes / (1024.0 * 1024 * 1024),
+                    engine->activation_bytes / (1024.0 * 1024 * 1024), engine->non_torch_bytes / (1024.0 * 1024 * 1024),
+                    engine->total_bytes / (1024.0 * 1024 * 1024), sglang ? "mem-fraction-static" : "gpu-memory-utilization",
+                    spec.engine.memory_fraction),
+        hint);
+  } else if (engine) {
+    add(spec.kind == "sglang" ? "sglang-kv-cache" : "vllm-kv-cache", Severity::info, engine->summary(), "");
+  }
+  if (spec.kind == "vllm" && engine && engine->failure == EngineFailure::none && r.max_sequences_at_context < spec.max_num_seqs)
     add("vllm-concurrency-limited", Severity::info,
         fmt::format("KV cache for {:.0f} sequences of {} tokens fits ({} per GPU); max-num-seqs is {:.0f}, so "
                     "long requests will queue",
@@ -778,12 +1005,16 @@ std::vector<DeploymentResult> check_text(const std::string& text, const std::str
       if (!names.insert(specs.back().name).second)
         invalid(file, specs.back().line, fmt::format("duplicate deployment name '{}'", specs.back().name));
     }
+  } else if (root["model-path"] || root["model_path"]) {
+    specs.push_back(read_sglang(root, file, options, notes));
+    if (!names.insert(specs.back().name).second)
+      invalid(file, specs.back().line, fmt::format("two SGLang configs named '{}' in one file", specs.back().name));
   } else if (root["model"]) {
     specs.push_back(read_vllm(root, file, options, notes));
     if (!names.insert(specs.back().name).second)
       invalid(file, specs.back().line, fmt::format("two vLLM configs named '{}' in one file", specs.back().name));
   } else {
-    invalid(file, line_of(root), "neither a deployment file ('deployments:') nor a vLLM config ('model:')");
+    invalid(file, line_of(root), "neither a deployment file ('deployments:'), a vLLM config ('model:') nor an SGLang config ('model-path:')");
   }
   }
   std::vector<DeploymentResult> results;

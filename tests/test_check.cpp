@@ -1,5 +1,6 @@
 // `gpuadvise check`: deployment files and vLLM configs, rule ids, exit codes and every output format.
 #include <gpuadvise/check.hpp>
+#include <gpuadvise/engine_memory.hpp>
 #include <gpuadvise/error.hpp>
 #include <gpuadvise/files.hpp>
 
@@ -270,4 +271,59 @@ TEST_CASE("check: a deployment's traffic runs the serving simulator; a missed sl
     CHECK_THROWS_WITH(check_text(bad_latency, "f.yaml", gpus, models, assumptions, {}),
                       Catch::Contains("f.yaml:8") && Catch::Contains("ttft_p95"));
   }
+}
+
+TEST_CASE("check: a vLLM config gets the engine's KV cache line; an FP8 checkpoint named by id loads as fp8", "[check][engine_memory]") {
+  CheckOptions options;
+  options.gpu = "h100-sxm";
+  const auto report = run({"vllm-llama31-8b-fp8.yaml"}, options);
+  REQUIRE(report.deployments.size() == 1);
+  const auto& d = report.deployments[0];
+  CHECK(report.exit_code() == 0);
+  CHECK(d.model == "llama-3.1-8b");
+  CHECK(has_rule(d, "vllm-quantized-checkpoint"));
+  REQUIRE(has_rule(d, "vllm-kv-cache"));
+  for (const auto& f : d.findings)
+    if (f.rule == "vllm-kv-cache") {
+      CHECK(f.message.rfind("KV cache: ", 0) == 0);
+      CHECK(f.message.find("maximum concurrency") != std::string::npos);
+      CHECK(f.message.find("at 8,192 tokens per request") != std::string::npos);
+    }
+  // FP8 weights leave more for the KV cache than bf16 would: 79.19 GiB x 0.9 less about 8.5 GiB of weights.
+  CHECK(d.kv_budget_bytes > 60.0 * 1024 * 1024 * 1024);
+}
+
+TEST_CASE("check: vLLM 0.6 refuses max-model-len 29000 on an RTX 3090, in its own words", "[check][engine_memory]") {
+  CheckOptions options;
+  options.gpu = "rtx-3090";
+  const auto report = run({"vllm-3090-too-long.yaml"}, options);
+  CHECK(report.exit_code() == 1);
+  const auto& d = report.deployments[0];
+  REQUIRE(has_rule(d, "vllm-max-model-len-too-long"));
+  for (const auto& f : d.findings)
+    if (f.rule == "vllm-max-model-len-too-long")
+      CHECK(f.message.find("is larger than the maximum number of tokens that can be stored in KV cache") != std::string::npos);
+}
+
+TEST_CASE("check: an SGLang config sizes the pool from mem-fraction-static as SGLang does", "[check][engine_memory]") {
+  CheckOptions options;
+  options.gpu = "h100-sxm";
+  const auto report = run({"sglang-llama31-8b.yaml"}, options);
+  REQUIRE(report.deployments.size() == 1);
+  const auto& d = report.deployments[0];
+  CHECK(d.kind == "sglang");
+  CHECK(report.exit_code() == 0);
+  REQUIRE(has_rule(d, "sglang-kv-cache"));
+  // 0.88 x (79.19 GiB logged total - 0.25 GiB non-torch) - the weights as loaded.
+  const double gib = 1024.0 * 1024 * 1024;
+  const auto* shape = ModelCatalog::embedded().find("llama-3.1-8b");
+  REQUIRE(shape);
+  EngineLaunch launch;
+  launch.engine = Engine::sglang;
+  CHECK(d.kv_budget_bytes == Approx(0.88 * (79.19 - 0.25) * gib - engine_weight_bytes(*shape, launch)));
+  const auto small = run({"sglang-too-small.yaml"}, options);
+  CHECK(small.exit_code() == 1);
+  REQUIRE(has_rule(small.deployments[0], "sglang-model-does-not-fit"));
+  for (const auto& f : small.deployments[0].findings)
+    if (f.rule == "sglang-model-does-not-fit") CHECK(f.message.find("Not enough memory") != std::string::npos);
 }

@@ -31,7 +31,7 @@ struct DeploymentResult {
   std::string name;
   std::string file;
   int line = 0;
-  std::string kind;                ///< "deployment" or "vllm"
+  std::string kind;                ///< "deployment", "vllm" or "sglang"
   std::string gpu;                 ///< catalog id
   int count = 1;
   std::string model;

@@ -23,6 +23,8 @@ std::string_view embedded_serving_validation_json();
 std::string_view embedded_training_memory_validation_json();
 /// data/instances.csv as it was at build time.
 std::string_view embedded_instances_csv();
+/// data/engine_memory_validation.json as it was at build time.
+std::string_view embedded_engine_memory_validation_json();
 /// data/validation.json as it was at build time.
 std::string_view embedded_validation_json();
 

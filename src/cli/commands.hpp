@@ -100,6 +100,7 @@ struct ValidateCli {
   std::string data;
   bool serving = false;
   bool training_memory = false;
+  bool engine_memory = false;
   InputOptions inputs;
   FormatOptions format;
 };
