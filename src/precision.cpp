@@ -19,6 +19,8 @@ std::string_view to_string(Precision p) {
   case Precision::q8_0: return "q8_0";
   case Precision::q4_0: return "q4_0";
   case Precision::q4_k_m: return "q4_k_m";
+  case Precision::mxfp4: return "mxfp4";
+  case Precision::nvfp4: return "nvfp4";
   }
   return "?";
 }
@@ -36,14 +38,17 @@ Precision parse_precision(std::string_view text, std::string_view what) {
   if (name == "q80") return Precision::q8_0;
   if (name == "q40") return Precision::q4_0;
   if (name == "q4km") return Precision::q4_k_m;
+  if (name == "mxfp4") return Precision::mxfp4;
+  if (name == "nvfp4") return Precision::nvfp4;
   throw InputError(fmt::format("unknown {} '{}': expected one of fp32, fp16, bf16, fp8, int8, int8-wo, int4, nf4, "
-                               "q8_0, q4_0, q4_k_m",
+                               "q8_0, q4_0, q4_k_m, mxfp4, nvfp4",
                                what, text));
 }
 
 Precision parse_kv_precision(std::string_view text) {
   const Precision p = parse_precision(text, "KV-cache precision");
-  if (p == Precision::int4 || p == Precision::int8_wo || p == Precision::nf4 || is_gguf(p))
+  if (p == Precision::int4 || p == Precision::int8_wo || p == Precision::nf4 || p == Precision::mxfp4 ||
+      p == Precision::nvfp4 || is_gguf(p))
     throw InputError(fmt::format("unknown KV-cache precision '{}': expected one of fp16, bf16, fp8, int8, fp32", text));
   return p;
 }
@@ -61,6 +66,8 @@ double weight_bytes_per_param(Precision p, int int4_group_size) {
   case Precision::q8_0: return 34.0 / 32;                       // 32 int8 + fp16 scale per block
   case Precision::q4_0: return 18.0 / 32;                       // 32 x 4 bits + fp16 scale per block
   case Precision::q4_k_m: return 4.8 / 8;                       // mixed Q4_K/Q6_K, 4.8 bits on average
+  case Precision::mxfp4: return 17.0 / 32;                      // 32 x 4-bit e2m1 + one e8m0 scale (OCP MX v1.0)
+  case Precision::nvfp4: return 9.0 / 16;                       // 16 x 4-bit e2m1 + one e4m3 scale (NVIDIA NVFP4)
   }
   return 2;
 }
@@ -77,7 +84,10 @@ double kv_bytes_per_element(Precision p) {
 double activation_bytes_per_element(Precision p) { return p == Precision::fp32 ? 4 : 2; }
 
 Precision compute_format(Precision p) {
-  return p == Precision::int4 || p == Precision::int8_wo || p == Precision::nf4 || is_gguf(p) ? Precision::fp16 : p;
+  return p == Precision::int4 || p == Precision::int8_wo || p == Precision::nf4 || p == Precision::mxfp4 ||
+                 p == Precision::nvfp4 || is_gguf(p)
+             ? Precision::fp16
+             : p;
 }
 
 bool is_gguf(Precision p) { return p == Precision::q8_0 || p == Precision::q4_0 || p == Precision::q4_k_m; }
@@ -90,7 +100,7 @@ double embedding_bytes_per_param(Precision p, int group_size) {
 
 bool is_quantized(Precision p) {
   return p == Precision::fp8 || p == Precision::int8 || p == Precision::int8_wo || p == Precision::int4 ||
-         p == Precision::nf4 || is_gguf(p);
+         p == Precision::nf4 || p == Precision::mxfp4 || p == Precision::nvfp4 || is_gguf(p);
 }
 
 } // namespace gpuadvise

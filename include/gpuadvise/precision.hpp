@@ -13,7 +13,9 @@ namespace gpuadvise {
 /// - int4: weight-only group-wise int4 (AWQ/GPTQ), fp16 compute;
 /// - nf4: bitsandbytes 4-bit NormalFloat (QLoRA), fp16/bf16 compute.
 /// - q8_0, q4_0, q4_k_m: llama.cpp GGUF block formats (every tensor, embeddings included), fp16 compute.
-enum class Precision { fp32, fp16, bf16, fp8, int8, int8_wo, int4, nf4, q8_0, q4_0, q4_k_m };
+/// - mxfp4, nvfp4: 4-bit float block formats (OCP MX: 32 x e2m1 + e8m0 scale; NVIDIA NVFP4: 16 x e2m1 +
+///   e4m3 scale), counted as weight-only with 16-bit compute (Marlin/Triton kernels before Blackwell).
+enum class Precision { fp32, fp16, bf16, fp8, int8, int8_wo, int4, nf4, q8_0, q4_0, q4_k_m, mxfp4, nvfp4 };
 
 /// "fp16" etc.; the inverse of parse_precision.
 std::string_view to_string(Precision p);
@@ -27,7 +29,8 @@ Precision parse_kv_precision(std::string_view text);
 /// fp32 4, fp16/bf16 2, fp8/int8 1 (per-tensor or per-channel scales are negligible),
 /// int8_wo 1 + 4 / group_size, int4 0.5 + (2-byte scale + 2-byte zero) / group_size,
 /// nf4 0.5 + 4 / 64 (one fp32 absmax per block of 64, bitsandbytes without double quantization),
-/// q8_0 34/32 and q4_0 18/32 (32 weights + one fp16 scale per block), q4_k_m 4.8 bits on average.
+/// q8_0 34/32 and q4_0 18/32 (32 weights + one fp16 scale per block), q4_k_m 4.8 bits on average,
+/// mxfp4 17/32, nvfp4 9/16.
 double weight_bytes_per_param(Precision p, int int4_group_size);
 /// Bytes per KV-cache element.
 double kv_bytes_per_element(Precision p);
