@@ -274,6 +274,37 @@ TEST_CASE("GGUF: corrupt headers are errors, never crashes", "[model_files][gguf
   for (std::size_t n = 0; n < 400 && n < good.size(); n += 7) CHECK_THROWS_AS(parse_gguf(good.substr(0, n), "x.gguf"), InputError);
 }
 
+TEST_CASE("GGUF split files: every part's tensor table is read", "[model_files][gguf]") {
+  const fs::path dir = temp_dir("split");
+  // Part 1: the metadata and half the tensors; part 2: split metadata only and the rest (gguf-split layout).
+  GgufWriter first = small_gguf();
+  first.kv_u32("split.count", 2);
+  GgufWriter second;
+  second.kv_u32("split.count", 2);
+  second.tensor("extra.weight", {256, 256}, Q8_0); // 65536 weights in Q8_0: 2048 blocks of 34 bytes
+  std::ofstream(dir / "m-00001-of-00002.gguf", std::ios::binary) << first.bytes();
+  std::ofstream(dir / "m-00002-of-00002.gguf", std::ios::binary) << second.bytes();
+  const auto one = parse_gguf(first.bytes(), "one");
+  const auto all = read_gguf((dir / "m-00001-of-00002.gguf").string());
+  CHECK(all.table.files.size() == 2);
+  CHECK(all.table.total_bytes == one.table.total_bytes + 65536 / 32 * 34);
+  // A missing part is an error naming it.
+  fs::remove(dir / "m-00002-of-00002.gguf");
+  CHECK_THROWS_WITH(read_gguf((dir / "m-00001-of-00002.gguf").string()), Catch::Contains("m-00002-of-00002.gguf"));
+  fs::remove_all(dir);
+}
+
+TEST_CASE("--precision names a GGUF type or mix label: a clear error with its block layout", "[model_files][gguf]") {
+  // Q5_K: 176 bytes per 256 weights = 5.5 bits; IQ4_XS: 136 per 256 = 4.25 bits.
+  CHECK_THROWS_WITH(parse_precision("Q5_K_M"), Catch::Contains("mix label") && Catch::Contains("5.5 bits") &&
+                                                  Catch::Contains("Q5_K") && Catch::Contains("--model"));
+  CHECK_THROWS_WITH(parse_precision("iq4_xs"), Catch::Contains("GGUF type") && Catch::Contains("4.25 bits"));
+  CHECK(parse_precision("F16") == Precision::fp16);
+  CHECK(parse_precision("mxfp4") == Precision::mxfp4);
+  CHECK(weight_bytes_per_param(Precision::mxfp4, 128) == 17.0 / 32); // OCP MX: 32 x 4 bits + 8-bit scale
+  CHECK(weight_bytes_per_param(Precision::nvfp4, 128) == 9.0 / 16);  // 16 x 4 bits + 8-bit scale
+}
+
 TEST_CASE("GGUF file as --model: exact bytes, llama.cpp runtime, no other flag", "[model_files][gguf]") {
   const fs::path dir = temp_dir("gguf");
   const fs::path file = dir / "tiny.gguf";

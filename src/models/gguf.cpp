@@ -11,6 +11,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -145,7 +146,10 @@ const GgmlType* ggml_type_by_name(std::string_view name) {
   return nullptr;
 }
 
-GgufModel parse_gguf(std::string_view bytes, std::string_view origin) {
+namespace {
+
+/// The header and tensor table; `meta` receives the metadata values.
+GgufModel parse_table(std::string_view bytes, std::string_view origin, std::map<std::string, Value>& meta) {
   Cursor c(bytes, std::string(origin));
   if (bytes.size() < 4 || bytes.substr(0, 4) != "GGUF") throw InputError(fmt::format("{}: not a GGUF file (no \"GGUF\" magic)", origin));
   c.skip(4, "the magic");
@@ -157,7 +161,6 @@ GgufModel parse_gguf(std::string_view bytes, std::string_view origin) {
   const auto entries = c.get<std::uint64_t>("the metadata count");
   if (tensors > k_max_count || entries > k_max_count) c.fail("tensor or metadata count is over the limit");
 
-  std::map<std::string, Value> meta;
   for (std::uint64_t i = 0; i < entries; ++i) {
     const std::string key = c.string("a metadata key");
     const auto type = c.get<std::uint32_t>("a metadata type");
@@ -195,6 +198,14 @@ GgufModel parse_gguf(std::string_view bytes, std::string_view origin) {
     m.table.parameters += static_cast<double>(t.elements);
     m.table.tensors.push_back(std::move(t));
   }
+  return m;
+}
+
+} // namespace
+
+GgufModel parse_gguf(std::string_view bytes, std::string_view origin) {
+  std::map<std::string, Value> meta;
+  GgufModel m = parse_table(bytes, origin, meta);
 
   // The shape from the llama.cpp metadata keys of the architecture (llama.cpp src/llama-arch.cpp).
   const auto text = [&](const std::string& key) -> std::string {
@@ -299,24 +310,67 @@ GgufModel parse_gguf(std::string_view bytes, std::string_view origin) {
   return m;
 }
 
-GgufModel read_gguf(const std::string& path) {
+namespace {
+
+/// Parses a file's header by reading a growing prefix until it fits (metadata such as tokenizer lists is
+/// megabytes; tensor data is never read).
+template <class Parse> auto parse_prefix(const std::string& path, Parse parse) {
   std::ifstream in(path, std::ios::binary | std::ios::ate);
   if (!in) throw InputError(fmt::format("cannot read GGUF file '{}'", path));
   const auto size = static_cast<std::uint64_t>(in.tellg());
-  // Read a growing prefix until the header fits: metadata (tokenizer lists) is megabytes, tensors are not read.
   std::uint64_t want = std::min<std::uint64_t>(size, 16u << 20);
   for (;;) {
     std::string buffer(static_cast<std::size_t>(want), '\0');
     in.seekg(0);
     in.read(buffer.data(), static_cast<std::streamsize>(want));
     try {
-      return parse_gguf(buffer, path);
+      return parse(buffer);
     } catch (const InputError& e) {
       const bool ran_out = std::string(e.what()).find("the file ends inside") != std::string::npos;
       if (!ran_out || want >= size || want >= (std::uint64_t{1} << 30)) throw;
       want = std::min<std::uint64_t>(size, want * 4);
     }
   }
+}
+
+} // namespace
+
+GgufModel read_gguf(const std::string& path) {
+  GgufModel m = parse_prefix(path, [&](const std::string& bytes) { return parse_gguf(bytes, path); });
+  // Split files (llama.cpp gguf-split: NAME-00001-of-00003.gguf, "split.count" in every part): the first
+  // holds the metadata; every part holds part of the tensor table. All parts are read.
+  const auto count_it = m.metadata.find("split.count");
+  const long long count = count_it == m.metadata.end() ? 1 : std::atoll(count_it->second.c_str());
+  if (count <= 1) return m;
+  const std::string suffix = fmt::format("-of-{:05d}.gguf", count);
+  const auto at = path.size() >= suffix.size() + 6 ? path.rfind(suffix) : std::string::npos;
+  if (at == std::string::npos || at + suffix.size() != path.size() || at < 6 || path[at - 6] != '-')
+    throw InputError(fmt::format("{}: GGUF split into {} parts, but the name does not end in -0000N-of-{:05d}.gguf", path,
+                                 count, count));
+  const std::string stem = path.substr(0, at - 6);
+  for (long long part = 1; part <= count; ++part) {
+    const std::string other = fmt::format("{}-{:05d}{}", stem, part, suffix);
+    if (other == path) continue;
+    std::map<std::string, Value> meta;
+    const GgufModel piece = parse_prefix(other, [&](const std::string& bytes) { return parse_table(bytes, other, meta); });
+    m.table.files.push_back(other);
+    for (const auto& t : piece.table.tensors) {
+      m.table.total_bytes += t.bytes;
+      m.table.bytes_by_dtype[t.dtype] += t.bytes;
+      m.table.elements_by_dtype[t.dtype] += t.elements;
+      m.table.parameters += static_cast<double>(t.elements);
+      m.table.tensors.push_back(t);
+    }
+  }
+  // The LM head and gate tensors may sit in any part.
+  bool output = false, gate = false;
+  for (const auto& t : m.table.tensors) {
+    output = output || t.name == "output.weight";
+    gate = gate || t.name.find("ffn_gate") != std::string::npos;
+  }
+  m.shape.tie_word_embeddings = !output;
+  m.shape.gated_mlp = gate;
+  return m;
 }
 
 } // namespace gpuadvise
