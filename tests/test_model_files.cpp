@@ -294,7 +294,7 @@ TEST_CASE("GGUF split files: every part's tensor table is read", "[model_files][
   fs::remove_all(dir);
 }
 
-TEST_CASE("--precision names a GGUF type or mix label: a clear error with its block layout", "[model_files][gguf]") {
+TEST_CASE("A precision naming a GGUF type or mix label is a clear error with its block layout", "[model_files][gguf]") {
   // Q5_K: 176 bytes per 256 weights = 5.5 bits; IQ4_XS: 136 per 256 = 4.25 bits.
   CHECK_THROWS_WITH(parse_precision("Q5_K_M"), Catch::Contains("mix label") && Catch::Contains("5.5 bits") &&
                                                   Catch::Contains("Q5_K") && Catch::Contains("--model"));
