@@ -72,6 +72,8 @@ bool names_a_path(const std::string& model) {
   const bool file_like = ends(".gguf") || ends(".safetensors") || ends(".json");
   std::error_code ec;
   if (file_like) return true;
+  // A folder in the working directory counts when it holds a model (a config.json).
+  if (std::filesystem::is_regular_file(std::filesystem::path(model) / "config.json", ec)) return true;
   return (model.find('/') != std::string::npos || model.find('\\') != std::string::npos) && std::filesystem::exists(model, ec);
 }
 

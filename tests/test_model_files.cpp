@@ -270,6 +270,16 @@ TEST_CASE("GGUF: corrupt headers are errors, never crashes", "[model_files][gguf
   GgufWriter h;
   h.kv_str("general.architecture", "llama");
   CHECK_THROWS_WITH(parse_gguf(h.bytes(), "x.gguf"), Catch::Contains("llama.block_count"));
+  // A corrupt name length is cut short in the message.
+  GgufWriter long_name = small_gguf();
+  long_name.tensor(std::string(500, 'x'), {256}, 4);
+  try {
+    (void)parse_gguf(long_name.bytes(), "x.gguf");
+    FAIL("expected InputError");
+  } catch (const InputError& e) {
+    CHECK(std::string(e.what()).size() < 300);
+    CHECK(std::string(e.what()).find("...") != std::string::npos);
+  }
   // Every truncation point is an error, not a crash.
   for (std::size_t n = 0; n < 400 && n < good.size(); n += 7) CHECK_THROWS_AS(parse_gguf(good.substr(0, n), "x.gguf"), InputError);
 }

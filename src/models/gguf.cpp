@@ -77,6 +77,11 @@ private:
   bool m_truncated = false;
 };
 
+/// A tensor name for an error message: printable, and cut short when a corrupt length made it long.
+std::string shown(const std::string& name) {
+  return name.size() > 80 ? printable(name.substr(0, 80)) + "..." : printable(name);
+}
+
 /// A metadata value: numbers as double, strings as text, arrays as their length (and numeric items).
 struct Value {
   bool is_string = false;
@@ -175,20 +180,20 @@ GgufModel parse_table(std::string_view bytes, std::string_view origin, std::map<
     TensorInfo t;
     t.name = c.string("a tensor name");
     const auto dims = c.get<std::uint32_t>("a tensor's dimension count");
-    if (dims == 0 || dims > k_max_dims) c.fail(fmt::format("tensor '{}' has {} dimensions (1 to 4)", printable(t.name), dims));
+    if (dims == 0 || dims > k_max_dims) c.fail(fmt::format("tensor '{}' has {} dimensions (1 to 4)", shown(t.name), dims));
     t.elements = 1;
     for (std::uint32_t d = 0; d < dims; ++d) {
       const auto n = c.get<std::uint64_t>("a tensor dimension");
-      if (n != 0 && t.elements > (std::uint64_t{1} << 50) / n) c.fail(fmt::format("tensor '{}' is too large", printable(t.name)));
+      if (n != 0 && t.elements > (std::uint64_t{1} << 50) / n) c.fail(fmt::format("tensor '{}' is too large", shown(t.name)));
       t.shape.push_back(n);
       t.elements *= n;
     }
     const auto type_id = c.get<std::uint32_t>("a tensor type");
     (void)c.get<std::uint64_t>("a tensor offset");
     const GgmlType* type = ggml_type(static_cast<int>(type_id));
-    if (!type) c.fail(fmt::format("tensor '{}' has ggml type {}, which gpuadvise does not know", printable(t.name), type_id));
+    if (!type) c.fail(fmt::format("tensor '{}' has ggml type {}, which gpuadvise does not know", shown(t.name), type_id));
     if (t.shape[0] % static_cast<std::uint64_t>(type->block_elements) != 0)
-      c.fail(fmt::format("tensor '{}': its first dimension {} is not a multiple of {}'s block of {}", printable(t.name),
+      c.fail(fmt::format("tensor '{}': its first dimension {} is not a multiple of {}'s block of {}", shown(t.name),
                          t.shape[0], type->name, type->block_elements));
     t.dtype = type->name;
     t.bytes = t.elements / static_cast<std::uint64_t>(type->block_elements) * static_cast<std::uint64_t>(type->block_bytes);

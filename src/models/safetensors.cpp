@@ -108,7 +108,9 @@ TensorTable parse_safetensors_header(std::string_view bytes, std::string_view or
   std::vector<std::pair<std::uint64_t, std::uint64_t>> spans;
   for (auto it = header.begin(); it != header.end(); ++it) {
     if (it.key() == "__metadata__") continue;
-    const std::string where = fmt::format("{}: tensor '{}'", origin, printable(it.key()));
+    const std::string& key = it.key();
+    const std::string where = fmt::format("{}: tensor '{}'", origin,
+                                          key.size() > 80 ? printable(key.substr(0, 80)) + "..." : printable(key));
     const auto& entry = it.value();
     if (!entry.is_object() || !entry.contains("dtype") || !entry["dtype"].is_string() || !entry.contains("shape") ||
         !entry["shape"].is_array() || !entry.contains("data_offsets") || !entry["data_offsets"].is_array() ||
