@@ -433,7 +433,10 @@ ModelShape shape_from_hf_config(std::string_view text, std::string_view origin, 
     s.qkv_bias = s.o_bias;
   }
   if (f.has("attention_bias")) info.used_fields.emplace_back("attention_bias");
-  if (type == "stablelm") s.qkv_bias = f.boolean_or("use_qkv_bias", false);
+  if (type == "stablelm") {
+    s.qkv_bias = f.boolean_or("use_qkv_bias", false);
+    if (f.has("use_qkv_bias")) info.used_fields.emplace_back("use_qkv_bias");
+  }
   if (f.has("mlp_bias") && fam.gated) {
     s.mlp_bias = f.boolean("mlp_bias");
     info.used_fields.emplace_back("mlp_bias");

@@ -65,6 +65,13 @@ TEST_CASE("Real config.json files: parameters within 0.5% (or the card's roundin
       {"mistral-7b-v0.3", 7e9, 0.5e9, "huggingface.co/mistralai/Mistral-7B-Instruct-v0.3 card: 7B"},
       {"starcoder2-7b", 7e9, 0.5e9, "huggingface.co/bigcode/starcoder2-7b card: '7B parameter model'"},
       {"llava-1.5-7b", 7e9, 0.5e9, "huggingface.co/llava-hf/llava-1.5-7b-hf card: 7B"},
+      {"qwen2-0.5b", 0.49e9, 0.005e9, "qwenlm.github.io/blog/qwen2 model table: Qwen2-0.5B 0.49B parameters"},
+      {"codellama-34b", 34e9, 0.5e9, "huggingface.co/codellama/CodeLlama-34b-hf card: 34B"},
+      {"olmo-2-32b", 32e9, 0.5e9, "huggingface.co/allenai/OLMo-2-0325-32B card: 32B"},
+      {"gemma-2b", 2'506'434'560, 0, "Gemma technical report (2024) table: 524,550,144 embedding + 1,981,884,416 non-embedding"},
+      {"smollm-135m", 135e6, 0.5e6, "huggingface.co/HuggingFaceTB/SmolLM-135M card: 135M"},
+      {"smollm-1.7b", 1.7e9, 0.05e9, "huggingface.co/HuggingFaceTB/SmolLM-1.7B card: 1.7B"},
+      {"stablelm-2-1.6b", 1.6e9, 0.05e9, "huggingface.co/stabilityai/stablelm-2-zephyr-1_6b card: '1.6 billion parameter'"},
       // Two rounded figures summed: +-0.05B each.
       {"ministral-3-3b", 3.8e9, 0.1e9, "huggingface.co/mistralai/Ministral-3-3B-Instruct-2512 card: 3.4B language model + 0.4B vision encoder"},
   };
@@ -96,6 +103,10 @@ TEST_CASE("Real config.json files: KV bytes per token by hand (bf16 cache, 2 byt
   CHECK(kv("llava-1.5-7b") == 2.0 * 32 * 32 * 128 * 2);   // LlamaConfig defaults, noted
   // MLA: the compressed latent (kv_lora_rank 512) + the RoPE key (64) per layer, 27 layers
   CHECK(kv("deepseek-v2-lite") == 27.0 * (512 + 64) * 2);
+  CHECK(kv("gemma-2b") == 2.0 * 18 * 1 * 256 * 2);        // MQA, head_dim 256
+  CHECK(kv("codellama-34b") == 2.0 * 48 * 8 * 128 * 2);
+  CHECK(kv("smollm-135m") == 2.0 * 30 * 3 * 64 * 2);      // 576 / 9 heads
+  CHECK(kv("stablelm-2-1.6b") == 2.0 * 24 * 32 * 64 * 2);
 }
 
 TEST_CASE("Windows from real configs: Gemma 3 pattern, Gemma 2 alternation, StarCoder2 and Qwen switches", "[hf_config][kv]") {
