@@ -1,5 +1,5 @@
 // Hugging Face hub: config.json and safetensors headers of `org/name[@revision]` over HTTP, with range
-// requests for the headers (bytes 0-7 give the header length N, bytes 8..8+N-1 the header), through
+// requests for the headers (bytes 0-7 give the header length N, bytes 0..8+N-1 the length and header), through
 // libcurl. URLs follow huggingface_hub: {HF_ENDPOINT}/{repo}/resolve/{revision}/{file}; HF_TOKEN goes in
 // an "Authorization: Bearer" header; HF_HUB_OFFLINE=1 forbids any request.
 #include <gpuadvise/error.hpp>
@@ -123,11 +123,13 @@ void fetch_header(const Hub& hub, const std::string& file, const fs::path& dir) 
   for (int i = 7; i >= 0; --i) n = (n << 8) | static_cast<unsigned char>(first.body[static_cast<std::size_t>(i)]);
   if (n == 0 || n > 100'000'000)
     throw InputError(fmt::format("--model '{}': {} is not a safetensors file (header length {})", hub.repo(), file, n));
-  const Response header = hub.get(file, 8, 8 + static_cast<std::size_t>(n) - 1);
-  if ((header.status != 206 && header.status != 200) || header.body.size() != n)
+  // Bytes 0 to 8 + N - 1 (the length again, then the header): a server that ignores Range sends the file
+  // from byte 0 with 200, and the client keeps the same prefix.
+  const Response header = hub.get(file, 0, 8 + static_cast<std::size_t>(n) - 1);
+  if ((header.status != 206 && header.status != 200) || header.body.size() != 8 + n)
     throw InputError(fmt::format("--model '{}': {}: the header's {} bytes did not arrive (HTTP {})", hub.repo(), file, n,
                                  header.status));
-  write_file(dir / file, first.body.substr(0, 8) + header.body);
+  write_file(dir / file, header.body);
 }
 
 } // namespace

@@ -3,7 +3,8 @@
 
 Serves GET /{org}/{name}/resolve/{revision}/{file} from ROOT/{org}/{name}/{file} with HTTP Range support
 (206 + Content-Range), 404 for missing files, and 401 for any repository whose name starts with "gated"
-unless the request carries "Authorization: Bearer good-token". Binds 127.0.0.1 on a free port and
+unless the request carries "Authorization: Bearer good-token". Repositories whose name starts with
+"norange" ignore Range headers and send whole files with 200, as some mirrors do. Binds 127.0.0.1 on a free port and
 prints the port on its first line of stdout.
 
 usage: hub_server.py ROOT
@@ -33,7 +34,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
             return self.send_error(404)
         data = path.read_bytes()
         rng = self.headers.get("Range")
-        if rng:
+        if rng and not name.startswith("norange"):
             first, last = re.match(r"bytes=(\d+)-(\d*)", rng).groups()
             first, last = int(first), min(int(last) if last else len(data) - 1, len(data) - 1)
             if first >= len(data):
