@@ -145,6 +145,20 @@ std::vector<Finding> workload_findings(const Workload& w) {
                                    : fmt::format("; quantization_config '{}' sets --precision {} unless given",
                                                  w.config_quant_method, to_string(w.precision))),
                    ""});
+    for (const auto& note : w.model_notes)
+      out.push_back({"model-config-default-assumed", Severity::info, note, "give the field in the config to be sure"});
+    if (w.params_vision > 0)
+      out.push_back({"model-vision-tower", Severity::info,
+                     fmt::format("vision tower and projector: {} parameters, held in memory with the language model and "
+                                 "not counted in the per-token (active) parameters",
+                                 format_params(w.params_vision)),
+                     ""});
+    if (w.stored_weight_bytes)
+      out.push_back({"model-weight-bytes", Severity::info,
+                     fmt::format("weights: {:.2f} GB exactly as stored ({}, {}); used when the run keeps that format, "
+                                 "else the shape's parameter count x the format's bytes per weight",
+                                 *w.stored_weight_bytes / 1e9, w.weight_bytes_source, to_string(w.stored_precision)),
+                     ""});
     if (!w.config_unused_fields.empty())
       out.push_back({"model-config-fields-unused", Severity::info,
                      fmt::format("fields of {} not used by the estimate: {}", w.config_path,

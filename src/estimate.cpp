@@ -30,7 +30,9 @@ double routed_expert_params(const ModelShape& s, double params_total) {
   const auto& e = *s.moe;
   const double matrices = s.gated_mlp ? 3.0 : 2.0;
   const double per_layer = e.num_experts * matrices * s.hidden_size * static_cast<double>(e.expert_intermediate_size);
-  return std::min(params_total, per_layer * (s.num_layers - e.first_dense_layers));
+  int moe_layers = 0;
+  for (int layer = 0; layer < s.num_layers; ++layer) moe_layers += e.is_moe_layer(layer) ? 1 : 0;
+  return std::min(params_total, per_layer * moe_layers);
 }
 
 /// Weight bytes one forward pass over `tokens` tokens reads: every weight but the input embedding
@@ -172,10 +174,20 @@ PrecisionDecision decide_precision(const Workload& w, const Gpu& gpu) {
   return d;
 }
 
+bool uses_stored_weight_bytes(const Workload& w, Precision p) {
+  if (!w.stored_weight_bytes) return false;
+  const auto half = [](Precision q) { return q == Precision::fp16 || q == Precision::bf16; };
+  return p == w.stored_precision || (half(p) && half(w.stored_precision));
+}
+
 double weight_bytes(const Workload& w, Precision p, int default_group_size) {
+  // Exact bytes read from the weight files' headers win when the run uses the files' own format.
+  if (uses_stored_weight_bytes(w, p)) return *w.stored_weight_bytes;
   const int int4_group_size = w.group_size > 0 ? w.group_size : default_group_size;
-  // Quantized formats keep the embedding table and LM head in 16-bit (AWQ, GPTQ, bitsandbytes, vLLM fp8).
-  return (w.params_total - w.params_embedding) * weight_bytes_per_param(p, int4_group_size) +
+  // Quantized formats keep the embedding table and LM head in 16-bit (AWQ, GPTQ, bitsandbytes, vLLM fp8),
+  // and the modules a checkpoint's quantization config lists as ignored.
+  const double kept = is_quantized(p) && !is_gguf(p) ? std::min(w.params_kept_16bit, w.params_total - w.params_embedding) : 0;
+  return (w.params_total - w.params_embedding - kept) * weight_bytes_per_param(p, int4_group_size) + kept * 2.0 +
          w.params_embedding * embedding_bytes_per_param(p, int4_group_size);
 }
 

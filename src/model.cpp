@@ -64,32 +64,45 @@ ParamCounts count_params(const ModelShape& s) {
     attention = h * q + 2 * h * kv + q * h;
     if (s.qkv_bias) attention += q + 2 * kv;
   }
+  if (s.o_bias) attention += h;
+  attention += s.qk_norm_width;
   const double matrices = s.gated_mlp ? 3.0 : 2.0;
   const double norms = s.norms_per_layer * h * norm_width;
+  // One MLP of width f: matrices x h x f weights, plus biases (f per input matrix, h for the output).
+  const auto mlp = [&](double f, bool bias) { return matrices * h * f + (bias ? (matrices - 1) * f + h : 0.0); };
 
   double total = 0;
   double active = 0;
   for (int layer = 0; layer < s.num_layers; ++layer) {
     double layer_total = attention + norms;
     double layer_active = layer_total;
-    if (s.moe && layer >= s.moe->first_dense_layers) {
+    if (s.moe && s.moe->is_moe_layer(layer)) {
       const auto& e = *s.moe;
-      const double expert = matrices * h * e.expert_intermediate_size;
-      const double router = h * e.num_experts;
-      layer_total += e.num_experts * expert + router + e.num_shared_experts * expert;
-      layer_active += e.experts_per_token * expert + router + e.num_shared_experts * expert;
+      const double expert = mlp(e.expert_intermediate_size, e.expert_bias);
+      const double shared = mlp(e.shared_expert_intermediate_size > 0 ? e.shared_expert_intermediate_size
+                                                                      : e.expert_intermediate_size, false);
+      const double router = h * e.num_experts + (e.expert_bias ? e.num_experts : 0);
+      layer_total += e.num_experts * expert + router + e.num_shared_experts * shared;
+      layer_active += e.experts_per_token * expert + router + e.num_shared_experts * shared;
     } else {
       const double width = s.moe && s.moe->dense_intermediate_size > 0 ? s.moe->dense_intermediate_size
                                                                        : s.intermediate_size;
-      layer_total += matrices * h * width;
-      layer_active += matrices * h * width;
+      layer_total += mlp(width, s.mlp_bias);
+      layer_active += mlp(width, s.mlp_bias);
     }
     total += layer_total;
     active += layer_active;
   }
   const double embedding = static_cast<double>(s.vocab_size) * h * (s.tie_word_embeddings ? 1 : 2);
   const double final_norm = h * norm_width;
-  return {total + embedding + final_norm, active + embedding + final_norm, embedding};
+  const double fixed = final_norm + static_cast<double>(s.learned_positions) * h + (s.lm_head_bias ? s.vocab_size : 0) +
+                       s.other_params;
+  ParamCounts c;
+  c.total = total + embedding + fixed + s.vision_params;
+  c.active = active + embedding + fixed;
+  c.embedding = embedding;
+  c.vision = s.vision_params;
+  return c;
 }
 
 double kv_cache_bytes_per_sequence(const ModelShape& s, double context, double bytes_per_element) {

@@ -1,4 +1,5 @@
 #include <gpuadvise/error.hpp>
+#include <gpuadvise/model_files.hpp>
 #include <gpuadvise/precision.hpp>
 #include <gpuadvise/units.hpp>
 
@@ -40,6 +41,28 @@ Precision parse_precision(std::string_view text, std::string_view what) {
   if (name == "q4km") return Precision::q4_k_m;
   if (name == "fp4" || name == "nvfp4") return Precision::nvfp4;
   if (name == "mxfp4") return Precision::mxfp4;
+  if (name == "f16") return Precision::fp16;
+  if (name == "f32") return Precision::fp32;
+  // Other GGUF types and llama.cpp's mix labels (Q5_K_M = Q5_K with Q6_K for some tensors): no precision of
+  // their own yet; a .gguf file given as --model carries its exact bytes instead.
+  std::string base = name;
+  for (const char* mix : {"xxs", "xs", "s", "m", "l"}) {
+    const std::string tail(mix);
+    if (base.size() > tail.size() + 2 && base.compare(base.size() - tail.size(), tail.size(), tail) == 0 &&
+        ggml_type_by_name(base.substr(0, base.size() - tail.size())) != nullptr) {
+      base = base.substr(0, base.size() - tail.size());
+      break;
+    }
+  }
+  if (const GgmlType* t = ggml_type_by_name(text); t != nullptr || ggml_type_by_name(base) != nullptr) {
+    if (!t) t = ggml_type_by_name(base);
+    throw InputError(fmt::format("{} '{}' is a GGUF {} ({} bytes per {} weights, {:.4g} bits each){}: gpuadvise's GGUF "
+                                 "precisions are q8_0, q4_0 and q4_k_m; give the .gguf file as --model to use its "
+                                 "exact bytes",
+                                 what, text, t == ggml_type_by_name(text) ? "type" : "mix label", t->block_bytes,
+                                 t->block_elements, t->block_bytes * 8.0 / t->block_elements,
+                                 t == ggml_type_by_name(text) ? "" : fmt::format(" built on {}", t->name)));
+  }
   throw InputError(fmt::format("unknown {} '{}': expected one of fp32, fp16, bf16, fp8, int8, int8-wo, int4, nf4, "
                                "q8_0, q4_0, q4_k_m, nvfp4 (fp4), mxfp4",
                                what, text));
@@ -83,7 +106,10 @@ double kv_bytes_per_element(Precision p) {
 double activation_bytes_per_element(Precision p) { return p == Precision::fp32 ? 4 : 2; }
 
 Precision compute_format(Precision p) {
-  return p == Precision::int4 || p == Precision::int8_wo || p == Precision::nf4 || is_gguf(p) ? Precision::fp16 : p;
+  return p == Precision::int4 || p == Precision::int8_wo || p == Precision::nf4 || p == Precision::mxfp4 ||
+                 p == Precision::nvfp4 || is_gguf(p)
+             ? Precision::fp16
+             : p;
 }
 
 bool is_fp4(Precision p) { return p == Precision::nvfp4 || p == Precision::mxfp4; }

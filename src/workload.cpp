@@ -3,6 +3,7 @@
 #include <gpuadvise/files.hpp>
 #include <gpuadvise/hf_config.hpp>
 #include <gpuadvise/model.hpp>
+#include <gpuadvise/model_files.hpp>
 #include <gpuadvise/units.hpp>
 #include <gpuadvise/workload.hpp>
 #include <gpuadvise/evaluation.hpp>
@@ -14,6 +15,9 @@
 #include <algorithm>
 #include <cctype>
 #include <cmath>
+#include <filesystem>
+#include <functional>
+#include <cstdlib>
 
 namespace gpuadvise {
 namespace {
@@ -58,6 +62,45 @@ double lookup_params(const Workload& w) { return w.shape.tie_word_embeddings ? 0
 
 double dense_matmul_params(const Workload& w) { return std::max(0.0, w.params_active - lookup_params(w)); }
 
+namespace {
+
+/// True when --model names a file or folder: it exists and has a path separator or a model file's extension.
+bool names_a_path(const std::string& model) {
+  const auto ends = [&](std::string_view tail) {
+    return model.size() >= tail.size() && model.compare(model.size() - tail.size(), tail.size(), tail) == 0;
+  };
+  const bool file_like = ends(".gguf") || ends(".safetensors") || ends(".json");
+  std::error_code ec;
+  if (file_like) return true;
+  // A folder in the working directory counts when it holds a model (a config.json).
+  if (std::filesystem::is_regular_file(std::filesystem::path(model) / "config.json", ec)) return true;
+  return (model.find('/') != std::string::npos || model.find('\\') != std::string::npos) && std::filesystem::exists(model, ec);
+}
+
+/// A workload from model files: the shape from config.json or GGUF metadata, exact bytes from the headers.
+Workload workload_from_files(const ModelFiles& m, std::string& file_precision) {
+  Workload w = workload_for_shape(m.shape, ModelOrigin::config_file);
+  w.config_path = m.config_path.empty() && m.table ? m.table->files.front() : m.config_path;
+  w.config_unused_fields = m.config.unused_fields;
+  w.config_quant_method = m.config.quant_method;
+  w.group_size = m.config.quant_group_size;
+  w.model_notes = m.config.notes;
+  for (const auto& note : m.notes) w.model_notes.push_back(note);
+  w.params_vision = m.config.vision_params;
+  if (m.config.quantization) w.params_kept_16bit = m.config.quantization->params_kept_16bit;
+  file_precision = m.config.quant_precision;
+  if (m.table && m.stored_precision) {
+    w.stored_weight_bytes = static_cast<double>(m.table->total_bytes);
+    w.stored_precision = *m.stored_precision;
+    w.weight_bytes_source = m.described_as;
+    file_precision = std::string(to_string(*m.stored_precision));
+  }
+  if (m.gguf) w.runtime = "llamacpp";
+  return w;
+}
+
+} // namespace
+
 Workload build_llm_workload(const WorkloadRequest& request, const ModelCatalog& models) {
   reject_unused_options(request, "llm", {"--model", "--precision", "--batch", "--context", "--requests"});
   Workload w;
@@ -82,14 +125,29 @@ Workload build_llm_workload(const WorkloadRequest& request, const ModelCatalog& 
     w.config_unused_fields = info.unused_fields;
     w.config_quant_method = info.quant_method;
     w.group_size = info.quant_group_size;
+    w.model_notes = info.notes;
+    w.params_vision = info.vision_params;
+    if (info.quantization) w.params_kept_16bit = info.quantization->params_kept_16bit;
     config_precision = info.quant_precision;
   } else if (model.empty()) {
     throw InputError("missing --model: give a size such as 13B, a preset such as llama-2-13b, or --model-config PATH");
   }
   const bool looks_like_size = !model.empty() && (std::isdigit(static_cast<unsigned char>(model.front())) ||
                                                   model.front() == '.' || model.front() == '-' || model.front() == '+');
+  // Model files: a path, or a Hugging Face id found in the local cache (before the presets: real files win).
+  std::optional<std::string> files_path;
+  if (!request.model_config && !model.empty()) {
+    if (names_a_path(model)) files_path = model;
+    else if (looks_like_hf_id(model)) files_path = find_in_hf_cache(model, hf_hub_cache_dir());
+  }
   if (request.model_config) {
     // shape read above
+  } else if (files_path) {
+    const std::string typed = w.model_text;
+    w = workload_from_files(load_model_path(*files_path), config_precision);
+    w.model_text = typed;
+    // A config.json without _name_or_path: name the model as the user did (folder or Hugging Face id).
+    if (w.shape.name == "config.json") w.shape.name = typed;
   } else if (const ModelShape* preset = looks_like_size ? nullptr : models.find(model)) {
     const std::string typed = w.model_text;
     w = workload_for_shape(*preset, ModelOrigin::preset);
@@ -103,6 +161,25 @@ Workload build_llm_workload(const WorkloadRequest& request, const ModelCatalog& 
     const ParamCounts reference = count_params(w.shape);
     w.params_active = w.params_total;
     w.params_embedding = w.params_total * reference.embedding / reference.total;
+  } else if (looks_like_hf_id(model)) {
+    // Not cached, not a preset: the hub (config.json and safetensors headers only), into a scratch folder.
+    std::string id = model;
+    std::replace(id.begin(), id.end(), '/', '-');
+    std::replace(id.begin(), id.end(), '@', '-');
+    const auto scratch = std::filesystem::temp_directory_path() /
+                         fmt::format("gpuadvise-hub-{}-{}", id, std::hash<std::string>{}(model + std::to_string(std::rand())));
+    std::error_code ec;
+    try {
+      const std::string typed = w.model_text;
+      w = workload_from_files(load_model_path(fetch_from_hub(model, scratch.string())), config_precision);
+      w.model_text = typed;
+      w.config_path = model + " (Hugging Face hub)";
+      if (w.shape.name == "config.json") w.shape.name = model;
+    } catch (...) {
+      std::filesystem::remove_all(scratch, ec);
+      throw;
+    }
+    std::filesystem::remove_all(scratch, ec);
   } else {
     const auto close = models.suggestions(model);
     throw InputError(fmt::format("unknown model '{}': did you mean {}? (or give a size such as 13B; "

@@ -54,6 +54,8 @@ std::string runtime_for(const Workload& w, const Assumptions& a);
 /// Bytes of all weights in the given format: quantized formats keep embeddings and LM head in 16-bit.
 /// The group size is the workload's (from its config.json) when set, else `default_group_size`.
 double weight_bytes(const Workload& w, Precision p, int default_group_size);
+/// True when `weight_bytes` returns the exact bytes read from the weight files (their own format `p`).
+bool uses_stored_weight_bytes(const Workload& w, Precision p);
 
 /// Memory per GPU, in bytes.
 struct MemoryEstimate {

@@ -20,6 +20,12 @@ struct MoeShape {
   int expert_intermediate_size = 0;
   int first_dense_layers = 0;       ///< leading layers with a dense MLP (DeepSeek first_k_dense_replace)
   int dense_intermediate_size = 0;  ///< MLP width of those dense layers
+  int layer_step = 1;               ///< every step-th layer (after the dense ones) is MoE, the rest dense
+                                    ///< (Llama 4 interleave_moe_layer_step, Qwen-MoE decoder_sparse_step)
+  int shared_expert_intermediate_size = 0; ///< width of each shared expert; 0 = expert_intermediate_size
+  bool expert_bias = false;         ///< experts and router carry biases (gpt-oss)
+  /// True when `layer` (0-based) has a routed MoE MLP.
+  bool is_moe_layer(int layer) const { return layer >= first_dense_layers && (layer + 1 - first_dense_layers) % layer_step == 0; }
   bool operator==(const MoeShape&) const = default;
 };
 
@@ -54,6 +60,13 @@ struct ModelShape {
   bool layernorm = false;        ///< LayerNorm (weight + bias) vs RMSNorm (weight)
   int norms_per_layer = 2;
   bool parallel_attention = false;
+  bool o_bias = false;           ///< attention output projection has a bias (GPT-2, GPT-NeoX, Phi-2, BERT)
+  bool mlp_bias = false;         ///< MLP matrices have biases (GPT-2, GPT-J, GPT-NeoX, Phi-2, StarCoder2, BERT)
+  bool lm_head_bias = false;     ///< the LM head has a bias (GPT-J, Phi-2)
+  int learned_positions = 0;     ///< rows of a learned absolute position table (GPT-2, BERT); 0 = RoPE/ALiBi
+  int qk_norm_width = 0;         ///< per-layer q/k norm weights (Qwen3, Gemma 3: 2 x head_dim; OLMo-2: q + kv width)
+  double other_params = 0;       ///< further weights used per token (BERT pooler and token-type table, gpt-oss sinks)
+  double vision_params = 0;      ///< vision tower + projector of a multimodal model: held in memory, not per text token
   int sliding_window = 0;        ///< tokens; 0 = none
   SlidingLayers sliding_layers = SlidingLayers::none;
   int counted_sliding_layers = 0; ///< used when sliding_layers == counted
@@ -72,6 +85,7 @@ struct ParamCounts {
   double total = 0;       ///< every weight, all experts
   double active = 0;      ///< weights touched per token (MoE: routed top-k + shared)
   double embedding = 0;   ///< input embedding + untied LM head (kept in 16-bit by quantized formats)
+  double vision = 0;      ///< vision tower and projector (part of total, not of active)
 };
 
 /// Counts the parameters of a shape from its dimensions.

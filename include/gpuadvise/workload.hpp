@@ -44,6 +44,12 @@ struct Workload {
   std::string config_path;           ///< the config.json read, when origin == config_file
   std::string config_quant_method;   ///< its quantization_config.quant_method, if any
   std::vector<std::string> config_unused_fields; ///< config keys gpuadvise did not use
+  std::vector<std::string> model_notes;  ///< published defaults assumed for absent config fields, and what was read
+  double params_vision = 0;              ///< vision tower + projector (in params_total, not in params_active)
+  double params_kept_16bit = 0;          ///< quantized checkpoints: weights its quantization config leaves in 16-bit
+  std::optional<double> stored_weight_bytes; ///< exact bytes from safetensors/GGUF headers, when read
+  Precision stored_precision = Precision::bf16; ///< the format those bytes are stored in
+  std::string weight_bytes_source;       ///< where stored_weight_bytes came from ("safetensors headers: 4 files")
 };
 
 } // namespace gpuadvise
