@@ -4,6 +4,7 @@
 // blocks allow; when a decode needs a block and none is free, the newest sequence is preempted and
 // recomputed later. Step times come from StepModel (the evaluation core's roofline). docs/serving.md.
 #include <gpuadvise/error.hpp>
+#include <gpuadvise/engine_memory.hpp>
 #include <gpuadvise/serving.hpp>
 #include <gpuadvise/training.hpp>
 #include <gpuadvise/units.hpp>
@@ -217,15 +218,19 @@ std::vector<Request> generate_requests(const Traffic& t) {
 }
 
 ReplicaModel make_replica(const Workload& w, const Gpu& gpu, int tp, const Assumptions& a, const EngineSettings& engine) {
-  Workload one = w;
-  one.batch = 1;
-  one.context = 1; // the KV cache is what the blocks hold: count memory without it
   const PrecisionDecision p = decide_precision(w, gpu);
-  const MemoryEstimate m = estimate_memory(one, p, gpu, tp, a);
   ReplicaModel r{StepModel(w, p, gpu, tp, a), 0, engine, 1};
-  const double budget = m.usable_bytes - m.weights_bytes - m.activation_bytes - m.overhead_bytes;
-  const double per_block = r.step.kv_bytes_per_token_per_gpu() * engine.block_size;
-  r.kv_blocks = budget > 0 && per_block > 0 ? static_cast<std::int64_t>(std::floor(budget / per_block)) : 0;
+  // The KV blocks as the engine sizes them at start-up (vLLM V1's accounting, docs/engine-memory.md):
+  // the same budget `check` prints for a vLLM config. The precision is the one the replica runs.
+  Workload as_run = w;
+  as_run.precision = p.effective;
+  try {
+    const EngineMemory m = engine_memory(
+        as_run.shape, gpu, engine_launch_for(as_run, tp, engine.max_num_seqs, engine.max_num_batched_tokens, engine.block_size));
+    r.kv_blocks = m.kv_tokens > 0 ? m.kv_tokens / engine.block_size : 0;
+  } catch (const InputError&) {
+    r.kv_blocks = 0; // a split the engine refuses (more ranks than heads): no replica
+  }
   return r;
 }
 
