@@ -1,4 +1,5 @@
 #include <gpuadvise/advisor.hpp>
+#include <gpuadvise/traffic_answers.hpp>
 #include <gpuadvise/error.hpp>
 #include <gpuadvise/evaluation.hpp>
 #include <gpuadvise/instances.hpp>
@@ -686,6 +687,31 @@ Advice advise(const Workload& workload, const GpuCatalog& catalog, const Assumpt
                                              "findings of each GPU";
   }
   return advice;
+}
+
+std::optional<TrafficAnswers> traffic_answers(const Advice& advice) {
+  const Workload& w = advice.workload;
+  if (w.kind != WorkloadKind::llm || w.batch_given) return std::nullopt;
+  std::optional<std::size_t> low, high;
+  for (std::size_t i = 0; i < advice.candidates.size(); ++i) {
+    const Candidate& c = advice.candidates[i];
+    if (!c.eligible || c.training || !c.cost.priced || !(c.performance.decode_tokens_per_s.expected > 0)) continue;
+    const auto& l = low ? advice.candidates[*low] : c;
+    if (!low || c.cost.usd_per_hour < l.cost.usd_per_hour ||
+        (c.cost.usd_per_hour == l.cost.usd_per_hour &&
+         c.performance.decode_tokens_per_s.expected > l.performance.decode_tokens_per_s.expected))
+      low = i;
+    if (!high || c.cost.usd_per_million_tokens.expected < advice.candidates[*high].cost.usd_per_million_tokens.expected)
+      high = i;
+  }
+  if (!low) return std::nullopt;
+  TrafficAnswers a{*low, *high, 0};
+  if (a.low != a.high) {
+    const Candidate& l = advice.candidates[a.low];
+    const Candidate& h = advice.candidates[a.high];
+    a.crossover_tokens_per_s = h.cost.usd_per_hour / l.cost.usd_per_hour * l.performance.decode_tokens_per_s.expected;
+  }
+  return a;
 }
 
 } // namespace gpuadvise

@@ -1,5 +1,6 @@
 #include <gpuadvise/listing.hpp>
 #include <gpuadvise/report.hpp>
+#include <gpuadvise/traffic_answers.hpp>
 #include <gpuadvise/units.hpp>
 #include <gpuadvise/error.hpp>
 #include <gpuadvise/evaluation.hpp>
@@ -252,6 +253,25 @@ json to_json(const Advice& advice) {
                              {"runner_up", rec.runner_up ? json(advice.candidates[*rec.runner_up].gpu->id) : json(nullptr)}};
   } else {
     doc["recommendation"] = nullptr;
+  }
+  if (const auto answers = traffic_answers(advice)) {
+    auto side = [&](std::size_t i) {
+      const Candidate& c = advice.candidates[i];
+      return json{{"gpu", c.gpu->id},
+                  {"count", c.count},
+                  {"plan", c.plan_text()},
+                  {"batch", c.batch},
+                  {"usd_per_hour", round_significant(c.cost.usd_per_hour)},
+                  {"output_tokens_per_s", round_significant(c.performance.decode_tokens_per_s.expected)},
+                  {"usd_per_million_output_tokens", round_significant(c.cost.usd_per_million_tokens.expected)}};
+    };
+    const bool same = answers->low == answers->high;
+    doc["traffic_answers"] = {
+        {"cheapest_per_hour", side(answers->low)},
+        {"cheapest_per_million_tokens", side(answers->high)},
+        {"crossover_output_tokens_per_s", same ? json(nullptr) : json(round_significant(answers->crossover_tokens_per_s))},
+        {"crossover_requests_per_s",
+         same ? json(nullptr) : json(round_significant(answers->crossover_tokens_per_s / std::max<std::int64_t>(1, advice.workload.output_tokens)))}};
   }
   return doc;
 }
@@ -525,6 +545,36 @@ void write_text(std::ostream& out, const Advice& advice, const TextOptions& opti
         << fmt::format("           {} for the job (range {}-{}), {} per 1M output tokens\n",
                        format_usd(c.cost.job_usd.expected), format_usd(c.cost.job_usd.low), format_usd(c.cost.job_usd.high),
                        format_usd(c.cost.usd_per_million_tokens.expected));
+  }
+
+  // Without a rate: the GPU for low traffic and the one for high traffic, and where the second overtakes.
+  if (const auto answers = traffic_answers(advice)) {
+    const Candidate& lo = advice.candidates[answers->low];
+    const Candidate& hi = advice.candidates[answers->high];
+    auto name = [](const Candidate& c) { return c.count > 1 || c.machines ? c.plan_text() : c.gpu->id; };
+    out << "\n" << pal.bold("Serving without a traffic rate") << " (serve --rate plans for latency targets)\n";
+    if (answers->low == answers->high) {
+      out << wrap(fmt::format("low and high traffic: {}, the cheapest per hour that fits ({}/hr) and per 1M output "
+                              "tokens ({} at batch {}, {} tok/s)",
+                              name(lo), format_usd(lo.cost.usd_per_hour), format_usd(lo.cost.usd_per_million_tokens.expected),
+                              lo.batch, tokens_per_s(lo.performance.decode_tokens_per_s.expected)),
+                  "  ", "    ");
+    } else {
+      out << wrap(fmt::format("low traffic:  {}, {}/hr, the cheapest per hour that fits (up to {} output tok/s at batch {})",
+                              name(lo), format_usd(lo.cost.usd_per_hour), tokens_per_s(lo.performance.decode_tokens_per_s.expected),
+                              lo.batch),
+                  "  ", "    ")
+          << wrap(fmt::format("high traffic: {}, {} per 1M output tokens at batch {} ({} output tok/s for {}/hr)", name(hi),
+                              format_usd(hi.cost.usd_per_million_tokens.expected), hi.batch,
+                              tokens_per_s(hi.performance.decode_tokens_per_s.expected), format_usd(hi.cost.usd_per_hour)),
+                  "  ", "    ")
+          << wrap(fmt::format("from about {} output tok/s ({:.2g} requests/s of {} output tokens), one {} costs less per "
+                              "hour than the {} it takes",
+                              tokens_per_s(answers->crossover_tokens_per_s),
+                              answers->crossover_tokens_per_s / static_cast<double>(std::max<std::int64_t>(1, w.output_tokens)),
+                              w.output_tokens, name(hi), name(lo)),
+                  "  ", "    ");
+    }
   }
 
   // Candidate findings, grouped: the same rule with the same message is printed once with its GPUs.

@@ -1,7 +1,10 @@
 // The serving simulator (issue 13): properties that must hold whatever the constants, and the plan search.
+#include <gpuadvise/traffic_answers.hpp>
 #include <gpuadvise/serving.hpp>
 
 #include <catch2/catch.hpp>
+
+#include <algorithm>
 
 using namespace gpuadvise;
 
@@ -206,4 +209,38 @@ TEST_CASE("serving: multi-step scheduling delivers a run's tokens at its end", "
   double run = 0;
   for (int k = 0; k < 10; ++k) run += m.step.step_case_s(1, 1, 100 + k, 0, 0);
   CHECK(r.tpot_s.p50 == Approx(run).epsilon(1e-9));
+}
+
+TEST_CASE("serving: without a rate, the cheapest per hour, the cheapest per token and where the second overtakes",
+          "[serving]") {
+  const Fixture f;
+  WorkloadRequest r;
+  r.model = "13B";
+  r.precision = "fp8";
+  const Workload w = build_workload(r, f.models); // no --batch: each GPU at the batch the advisor chooses
+  const Advice advice = advise(w, f.catalog, f.assumptions, {});
+  const auto answers = traffic_answers(advice);
+  REQUIRE(answers);
+  // Worked out here from the candidates: the lowest $/hr and the lowest $ per 1M output tokens among
+  // the eligible, priced ones.
+  double lowest_hourly = 1e300, lowest_per_token = 1e300;
+  for (const auto& c : advice.candidates)
+    if (c.eligible && c.cost.priced) {
+      lowest_hourly = std::min(lowest_hourly, c.cost.usd_per_hour);
+      lowest_per_token = std::min(lowest_per_token, c.cost.usd_per_million_tokens.expected);
+    }
+  const Candidate& low = advice.candidates[answers->low];
+  const Candidate& high = advice.candidates[answers->high];
+  CHECK(low.cost.usd_per_hour == lowest_hourly);
+  CHECK(high.cost.usd_per_million_tokens.expected == lowest_per_token);
+  if (answers->low != answers->high) {
+    // At the crossover, the low-traffic GPUs needed to carry it cost exactly one high-traffic GPU's $/hr.
+    const double fleets_of_low = answers->crossover_tokens_per_s / low.performance.decode_tokens_per_s.expected;
+    CHECK(fleets_of_low * low.cost.usd_per_hour == Approx(high.cost.usd_per_hour));
+    CHECK(high.cost.usd_per_hour > low.cost.usd_per_hour);
+  }
+  // A fixed batch is a question about that batch, not about traffic: no answers.
+  WorkloadRequest fixed = r;
+  fixed.batch = "8";
+  CHECK_FALSE(traffic_answers(advise(build_workload(fixed, f.models), f.catalog, f.assumptions, {})));
 }
