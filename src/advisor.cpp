@@ -706,11 +706,12 @@ std::optional<TrafficAnswers> traffic_answers(const Advice& advice) {
   }
   if (!low) return std::nullopt;
   TrafficAnswers a{*low, *high, 0};
-  if (a.low != a.high) {
-    const Candidate& l = advice.candidates[a.low];
-    const Candidate& h = advice.candidates[a.high];
+  const Candidate& l = advice.candidates[a.low];
+  const Candidate& h = advice.candidates[a.high];
+  // A free low-traffic GPU (a --price of 0) is cheapest at every rate: one answer.
+  if (!(l.cost.usd_per_hour > 0)) a.high = a.low;
+  if (a.low != a.high)
     a.crossover_tokens_per_s = h.cost.usd_per_hour / l.cost.usd_per_hour * l.performance.decode_tokens_per_s.expected;
-  }
   return a;
 }
 
