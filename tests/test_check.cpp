@@ -316,7 +316,8 @@ TEST_CASE("check: an SGLang config sizes the pool from mem-fraction-static as SG
   REQUIRE(has_rule(d, "sglang-kv-cache"));
   // 0.88 x (79.19 GiB logged total - 0.25 GiB non-torch) - the weights as loaded.
   const double gib = 1024.0 * 1024 * 1024;
-  const auto* shape = ModelCatalog::embedded().find("llama-3.1-8b");
+  const ModelCatalog catalog = ModelCatalog::embedded();
+  const auto* shape = catalog.find("llama-3.1-8b");
   REQUIRE(shape);
   EngineLaunch launch;
   launch.engine = Engine::sglang;
