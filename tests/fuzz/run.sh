@@ -11,7 +11,7 @@ shift $(( $# >= 2 ? 2 : 1 ))
 here=$(cd "$(dirname "$0")" && pwd)
 targets=("$@")
 if [ "${#targets[@]}" -eq 0 ]; then
-  targets=(units precision gpu_catalog model_catalog hf_config check calibration validation advise)
+  targets=(units precision gpu_catalog model_catalog hf_config check calibration validation advise safetensors gguf)
 fi
 work=${FUZZ_WORK:-$(mktemp -d "${TMPDIR:-/tmp}/gpuadvise-fuzz.XXXXXX")}
 for t in "${targets[@]}"; do
