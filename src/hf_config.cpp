@@ -175,12 +175,19 @@ private:
   HfConfigInfo& m_info;
 };
 
+/// `model_type` as text: absent or null is empty; any other non-string is an error naming the field.
+std::string model_type_of(const json& j, const std::string& where) {
+  if (!j.contains("model_type") || j.at("model_type").is_null()) return {};
+  if (!j.at("model_type").is_string()) throw CatalogError(fmt::format("{}: field 'model_type' must be a string", where));
+  return j.at("model_type").get<std::string>();
+}
+
 /// Vision tower + projector parameters of a multimodal config (vision_config), from the modeling code
 /// of each tower type: CLIP and SigLIP ViTs (LayerNorm, biases, GELU MLP, learned positions), Pixtral
 /// (RMSNorm, no biases, gated MLP, 2-D RoPE), Llama 4 (CLIP-like with a pixel-shuffle adapter).
 double vision_params(const json& root, const json& vision, const std::string& where, double text_hidden,
                      HfConfigInfo& info) {
-  const std::string type = vision.value("model_type", std::string());
+  const std::string type = model_type_of(vision, where + ": vision_config");
   Reader r(vision, where + ": vision_config", type, info);
   const double h = static_cast<double>(r.required({"hidden_size"}, "the vision tower"));
   const double f = static_cast<double>(r.required({"intermediate_size"}, "the vision tower"));
@@ -213,7 +220,7 @@ double vision_params(const json& root, const json& vision, const std::string& wh
                                               "siglip_vision_model, pixtral, llama4_vision_model)", printable(type)));
   }
   // Projector from the vision width to the text width.
-  const std::string top = root.value("model_type", std::string());
+  const std::string top = model_type_of(root, where);
   const Fields rf(root, where);
   const bool bias = rf.boolean_or("multimodal_projector_bias", true);
   if (top == "gemma3") {
@@ -355,8 +362,8 @@ ModelShape shape_from_hf_config(std::string_view text, std::string_view origin, 
     if (!doc.at("text_config").contains("model_type")) merged.erase("model_type");
     where = file + ": text_config";
   }
-  const std::string type = merged.value("model_type", std::string());
-  const std::string top_type = doc.value("model_type", std::string());
+  const std::string type = model_type_of(merged, where);
+  const std::string top_type = model_type_of(doc, file);
   info.model_type = top_type.empty() ? type : top_type;
   const Family fam = family_of(type);
   Reader r(merged, where, type, info);
