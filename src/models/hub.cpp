@@ -143,7 +143,11 @@ std::string fetch_from_hub(std::string_view repo_id, const std::string& work_dir
   const auto at = repo_id.find('@');
   const Hub hub(std::string(repo_id.substr(0, at)), at == std::string_view::npos ? "main" : std::string(repo_id.substr(at + 1)));
   const fs::path dir(work_dir);
-  fs::create_directories(dir);
+  std::error_code failed;
+  fs::create_directories(dir, failed);
+  if (failed)
+    throw InputError(fmt::format("--model '{}': cannot create the download folder {}: {}", printable(repo_id),
+                                 printable(work_dir), failed.message()));
 
   const Response config = hub.get("config.json");
   if (config.status == 404)
