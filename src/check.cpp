@@ -338,44 +338,62 @@ std::string normalize_key(std::string key) {
   return key;
 }
 
+/// An engine config's keys, read once for vLLM and SGLang alike: normalised (dashes as underscores), a key
+/// given twice refused with `twice(first as written, second as written)`, a key close to one the engine
+/// knows refused as a typo, and the others (another engine argument) returned as ignored.
+struct EngineKeys {
+  std::map<std::string, YAML::Node> values;                     ///< normalised key -> value
+  std::map<std::string, std::pair<std::string, int>> positions; ///< normalised key -> as written, line
+  std::vector<std::string> ignored;
+};
+template <typename Twice>
+EngineKeys read_engine_keys(const YAML::Node& root, const std::string& file, const char* label,
+                            const std::set<std::string>& used, const std::set<std::string>& harmless, Twice twice) {
+  EngineKeys out;
+  std::vector<std::string> known(used.begin(), used.end());
+  known.insert(known.end(), harmless.begin(), harmless.end());
+  for (const auto& item : root) {
+    const std::string as_written = key_text(item.first, file);
+    const std::string key = normalize_key(as_written);
+    if (!out.values.emplace(key, item.second).second)
+      invalid(file, line_of(item.first), fmt::format("{}: {}", label, twice(out.positions[key].first, as_written)));
+    out.positions[key] = {as_written, line_of(item.first)};
+    if (used.count(key) || harmless.count(key)) continue;
+    // Close to an argument the engine knows: a typo that would silently change nothing; far from all: another argument.
+    std::string suggestion = detail::did_you_mean(key, known);
+    if (!suggestion.empty()) {
+      if (as_written.find('-') != std::string::npos) std::replace(suggestion.begin(), suggestion.end(), '_', '-');
+      invalid(file, line_of(item.first), fmt::format("{}: unknown key '{}'{}", label, as_written, suggestion));
+    }
+    out.ignored.push_back(as_written);
+  }
+  return out;
+}
+
+/// Options as the config's keys (`--context` -> max-model-len, line 4), for messages in its terms.
+void map_flag(Spec& spec, const EngineKeys& k, const char* flag, const char* key) {
+  const auto it = k.positions.find(key);
+  if (it != k.positions.end()) spec.keys[flag] = it->second;
+}
+
 Spec read_vllm(const YAML::Node& root, const std::string& file, const CheckOptions& options,
                std::vector<CheckFinding>& notes) {
   Spec spec;
   spec.kind = "vllm";
   spec.line = line_of(root) > 0 ? line_of(root) : 1;
-  std::map<std::string, YAML::Node> keys;
-  std::vector<std::string> ignored;
-  std::vector<std::string> known(k_vllm_used.begin(), k_vllm_used.end());
-  known.insert(known.end(), k_vllm_harmless.begin(), k_vllm_harmless.end());
-  std::map<std::string, std::string> written; // normalised key -> as written
-  std::map<std::string, std::pair<std::string, int>> positions; // normalised key -> as written, line
-  for (const auto& item : root) {
-    const std::string as_written = key_text(item.first, file);
-    const std::string key = normalize_key(as_written);
-    if (!keys.emplace(key, item.second).second)
-      invalid(file, line_of(item.first), fmt::format("vLLM config: '{}' and '{}' are the same engine argument", written[key], as_written));
-    written[key] = as_written;
-    positions[key] = {as_written, line_of(item.first)};
-    if (k_vllm_used.count(key) || k_vllm_harmless.count(key)) continue;
-    // Close to an argument vLLM knows: a typo that would silently change nothing; far from all: another vLLM argument.
-    if (!detail::did_you_mean(key, known).empty()) {
-      std::string suggestion = detail::did_you_mean(key, known);
-      if (as_written.find('-') != std::string::npos) std::replace(suggestion.begin(), suggestion.end(), '_', '-');
-      invalid(file, line_of(item.first), fmt::format("vLLM config: unknown key '{}'{}", as_written, suggestion));
-    }
-    ignored.push_back(as_written);
-  }
-  // Options as the config's keys, for messages in its terms.
-  auto key_for = [&](const char* flag, const char* key) {
-    const auto it = positions.find(key);
-    if (it != positions.end()) spec.keys[flag] = it->second;
-  };
-  key_for("--context", "max_model_len");
-  key_for("--model", "model");
-  key_for("--precision", positions.count("quantization") ? "quantization" : "dtype");
-  key_for("--kv-precision", "kv_cache_dtype");
-  key_for("--memory-utilization", "gpu_memory_utilization");
-  if (options.gpu.empty()) key_for("--gpu", "gpu");
+  EngineKeys k = read_engine_keys(root, file, "vLLM config", k_vllm_used, k_vllm_harmless,
+                                  [](const std::string& first, const std::string& second) {
+                                    return fmt::format("'{}' and '{}' are the same engine argument", first, second);
+                                  });
+  auto& keys = k.values;
+  auto& ignored = k.ignored;
+  const auto& positions = k.positions;
+  map_flag(spec, k, "--context", "max_model_len");
+  map_flag(spec, k, "--model", "model");
+  map_flag(spec, k, "--precision", positions.count("quantization") ? "quantization" : "dtype");
+  map_flag(spec, k, "--kv-precision", "kv_cache_dtype");
+  map_flag(spec, k, "--memory-utilization", "gpu_memory_utilization");
+  if (options.gpu.empty()) map_flag(spec, k, "--gpu", "gpu");
   const std::string model = scalar(keys["model"], file, "vLLM config", "model");
   spec.name = keys.count("name") ? scalar(keys["name"], file, "vLLM config", "name") : model;
   const std::string where = fmt::format("vLLM config '{}'", spec.name);
@@ -501,34 +519,18 @@ Spec read_sglang(const YAML::Node& root, const std::string& file, const CheckOpt
   Spec spec;
   spec.kind = "sglang";
   spec.line = line_of(root) > 0 ? line_of(root) : 1;
-  std::map<std::string, YAML::Node> keys;
-  std::map<std::string, std::pair<std::string, int>> positions;
-  std::vector<std::string> known(k_sglang_used.begin(), k_sglang_used.end());
-  known.insert(known.end(), k_sglang_harmless.begin(), k_sglang_harmless.end());
-  std::vector<std::string> ignored;
-  for (const auto& item : root) {
-    const std::string as_written = key_text(item.first, file);
-    const std::string key = normalize_key(as_written);
-    if (!keys.emplace(key, item.second).second)
-      invalid(file, line_of(item.first), fmt::format("SGLang config: '{}' is given twice", as_written));
-    positions[key] = {as_written, line_of(item.first)};
-    if (k_sglang_used.count(key) || k_sglang_harmless.count(key)) continue;
-    if (!detail::did_you_mean(key, known).empty()) {
-      std::string suggestion = detail::did_you_mean(key, known);
-      if (as_written.find('-') != std::string::npos) std::replace(suggestion.begin(), suggestion.end(), '_', '-');
-      invalid(file, line_of(item.first), fmt::format("SGLang config: unknown key '{}'{}", as_written, suggestion));
-    }
-    ignored.push_back(as_written);
-  }
-  auto key_for = [&](const char* flag, const char* key) {
-    const auto it = positions.find(key);
-    if (it != positions.end()) spec.keys[flag] = it->second;
-  };
-  key_for("--context", "context_length");
-  key_for("--model", "model_path");
-  key_for("--precision", positions.count("quantization") ? "quantization" : "dtype");
-  key_for("--kv-precision", "kv_cache_dtype");
-  if (options.gpu.empty()) key_for("--gpu", "gpu");
+  EngineKeys k = read_engine_keys(root, file, "SGLang config", k_sglang_used, k_sglang_harmless,
+                                  [](const std::string&, const std::string& second) {
+                                    return fmt::format("'{}' is given twice", second);
+                                  });
+  auto& keys = k.values;
+  auto& ignored = k.ignored;
+  const auto& positions = k.positions;
+  map_flag(spec, k, "--context", "context_length");
+  map_flag(spec, k, "--model", "model_path");
+  map_flag(spec, k, "--precision", positions.count("quantization") ? "quantization" : "dtype");
+  map_flag(spec, k, "--kv-precision", "kv_cache_dtype");
+  if (options.gpu.empty()) map_flag(spec, k, "--gpu", "gpu");
   const std::string model = scalar(keys["model_path"], file, "SGLang config", "model-path");
   spec.name = keys.count("name") ? scalar(keys["name"], file, "SGLang config", "name") : model;
   const std::string where = fmt::format("SGLang config '{}'", spec.name);
