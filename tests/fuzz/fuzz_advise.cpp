@@ -64,6 +64,11 @@ void apply_price(GpuCatalog& catalog, const std::string& text) {
 
 } // namespace
 
+extern "C" int LLVMFuzzerInitialize(int*, char***) {
+  fuzz::stay_offline();
+  return 0;
+}
+
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const auto& f = fixture();
   const auto lines = split(fuzz::text_of(data, size), '\n');

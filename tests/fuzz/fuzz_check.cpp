@@ -27,6 +27,11 @@ const Fixture& fixture() {
 
 } // namespace
 
+extern "C" int LLVMFuzzerInitialize(int*, char***) {
+  fuzz::stay_offline();
+  return 0;
+}
+
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const auto& f = fixture();
   // The first byte picks the options; the rest is the file.

@@ -12,10 +12,20 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
+#include <cstdlib>
 #include <string>
 #include <string_view>
 
 namespace gpuadvise::fuzz {
+
+/// Keeps a target that can resolve a model id off the network and out of the user's cache: the
+/// Hugging Face lookups see HF_HUB_OFFLINE=1 and an empty cache folder under the working directory
+/// (tests/fuzz/run.sh runs each target inside its scratch corpus folder).
+inline void stay_offline() {
+  ::setenv("HF_HUB_OFFLINE", "1", 1);
+  ::setenv("HF_HUB_CACHE", "fuzz-hf-cache-absent", 1);
+  ::unsetenv("HF_TOKEN");
+}
 
 /// The fuzzer's bytes as text.
 inline std::string text_of(const std::uint8_t* data, std::size_t size) {
