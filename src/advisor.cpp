@@ -1,4 +1,5 @@
 #include <gpuadvise/advisor.hpp>
+#include <gpuadvise/engine_memory.hpp>
 #include <gpuadvise/traffic_answers.hpp>
 #include <gpuadvise/error.hpp>
 #include <gpuadvise/evaluation.hpp>
@@ -102,11 +103,30 @@ void apply_rules(const Workload& w, Candidate& c, const Assumptions& a) {
                            : fmt::format("the KV cache is {:.0f}% of the need: lower the batch or the context, use "
                                          "an fp8 KV cache, or {}",
                                          kv_share * 100, more);
-    c.findings.push_back({"memory-does-not-fit", Severity::error,
-                          fmt::format("needs {} per GPU but {} is usable ({:.0f}% of {} allocatable)",
-                                      format_gb(m.total_bytes), format_gb(m.usable_bytes), w.memory_utilization * 100,
-                                      format_gb(m.allocatable_bytes)),
-                          hint, remedies});
+    if (m.total_bytes <= m.usable_bytes && m.engine) {
+      // The sum fits, but vLLM's own start-up accounting leaves too little KV cache for the batch.
+      const auto& e = *m.engine;
+      const std::int64_t batch_held = static_cast<std::int64_t>(std::floor(e.max_concurrency));
+      if (batch_held >= 1 && batch_held < w.batch) remedies.insert(remedies.begin(), {Setting::batch, std::to_string(batch_held)});
+      const std::string kv = fmt::format("vLLM's start-up accounting leaves {:.2f} GiB of KV cache per GPU: {} tokens, "
+                                         "maximum concurrency {:.2f} at {} tokens per request",
+                                         std::max(0.0, e.kv_budget_bytes) / (1024.0 * 1024 * 1024), e.kv_tokens,
+                                         e.max_concurrency, e.max_model_len);
+      c.findings.push_back({"memory-does-not-fit", Severity::error,
+                            e.failure.empty()
+                                ? fmt::format("{}; batch {} x {} tokens needs {}", kv, w.batch, e.max_model_len, e.needed_tokens)
+                                : fmt::format("vLLM would not start: {}", e.failure),
+                            fmt::format("{}lower the context, use an fp8 KV cache, or {}",
+                                        batch_held >= 1 && batch_held < w.batch ? fmt::format("run batch {}, ", batch_held) : "",
+                                        more),
+                            remedies});
+    } else {
+      c.findings.push_back({"memory-does-not-fit", Severity::error,
+                            fmt::format("needs {} per GPU but {} is usable ({:.0f}% of {} allocatable)",
+                                        format_gb(m.total_bytes), format_gb(m.usable_bytes), w.memory_utilization * 100,
+                                        format_gb(m.allocatable_bytes)),
+                            hint, remedies});
+    }
   } else if (m.usable_bytes - m.total_bytes < 0.05 * m.usable_bytes) {
     c.findings.push_back({"memory-low-headroom", Severity::warning,
                           fmt::format("fits with only {} to spare per GPU; a longer prompt or a bigger batch will not fit",
@@ -243,6 +263,7 @@ Candidate evaluate_at(const Workload& workload, const Gpu& gpu, int tp, int pp, 
     c.memory.kv_cache_bytes /= pp;
     c.memory.total_bytes =
         c.memory.weights_bytes + c.memory.kv_cache_bytes + c.memory.activation_bytes + c.memory.overhead_bytes;
+    if (c.memory.engine) c.memory.engine = engine_kv_check(workload, c.precision, gpu, tp, pp);
   }
   c.performance = estimate_performance(workload, c.precision, gpu, tp, assumptions);
   c.cost = estimate_cost(workload, c.performance, gpu, c.count, provider);

@@ -1,6 +1,7 @@
 #include "generative_estimate.hpp"
 
 #include <gpuadvise/estimate.hpp>
+#include <gpuadvise/engine_memory.hpp>
 
 #include <algorithm>
 #include <cmath>
@@ -219,6 +220,8 @@ MemoryEstimate detail::llm_memory(const Workload& w, const PrecisionDecision& p,
   m.total_bytes = m.weights_bytes + m.kv_cache_bytes + m.activation_bytes + m.overhead_bytes;
   m.allocatable_bytes = gpu.allocatable_bytes;
   m.usable_bytes = w.memory_utilization * gpu.allocatable_bytes;
+  // On vLLM the engine sizes its KV cache itself at start-up; the batch must fit in what it allocates.
+  if (runtime_for(w, a) == "vllm") m.engine = engine_kv_check(w, p, gpu, count);
   return m;
 }
 

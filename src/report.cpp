@@ -74,6 +74,17 @@ json memory_json(const Candidate& c, const std::vector<Part>& parts) {
   m["shortfall_bytes"] = total > usable ? json(std::llround(total - usable)) : json(nullptr);
   m["fits"] = c.fits();
   if (c.training) m["offloaded_bytes"] = std::llround(c.training->memory.offloaded_bytes);
+  if (!c.training && c.memory.engine) {
+    const auto& e = *c.memory.engine;
+    m["engine"] = {{"engine", e.engine},
+                   {"kv_budget_bytes", std::llround(e.kv_budget_bytes)},
+                   {"kv_tokens", e.kv_tokens},
+                   {"needed_tokens", e.needed_tokens},
+                   {"max_model_len", e.max_model_len},
+                   {"max_concurrency", std::round(e.max_concurrency * 100) / 100},
+                   {"starts", e.failure.empty()},
+                   {"failure", e.failure.empty() ? json(nullptr) : json(e.failure)}};
+  }
   return m;
 }
 

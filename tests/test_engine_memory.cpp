@@ -1,6 +1,8 @@
 // The engines' start-up memory accounting (src/engine_memory.cpp, docs/engine-memory.md): one test per
 // term, each worked out by hand below from the engine's formula, then the budget, blocks, tokens,
 // concurrency, the failures in the engine's words, and the published-log validation.
+#include <gpuadvise/advisor.hpp>
+#include <gpuadvise/assumptions.hpp>
 #include <gpuadvise/catalog.hpp>
 #include <gpuadvise/check.hpp>
 #include <gpuadvise/embedded.hpp>
@@ -262,4 +264,77 @@ TEST_CASE("engine memory: a malformed validation row is a catalog error naming i
       "model": "llama-3.1-8b", "engine": "tgi", "memory_fraction": 0.9, "max_model_len": 10, "logged": {"tokens": 5}}]})",
                                                  "f.json", GpuCatalog::embedded(), ModelCatalog::embedded()),
                     Catch::Contains("f.json: row 'x'") && Catch::Contains("engine"));
+}
+
+TEST_CASE("engine memory: the advisor's fit is the engine's own KV check on the vLLM runtime", "[engine_memory]") {
+  const GpuCatalog catalog = GpuCatalog::embedded();
+  const ModelCatalog models = ModelCatalog::embedded();
+  const Assumptions assumptions = Assumptions::embedded();
+  const Gpu& rtx3090 = catalog.find("rtx-3090");
+  auto candidate = [&](const std::string& context, const std::string& batch, const std::string& runtime) {
+    WorkloadRequest r;
+    r.model = "llama-3.1-8b";
+    r.precision = "fp16";
+    r.context = context;
+    r.batch = batch;
+    r.runtime = runtime;
+    const Workload w = build_workload(r, models);
+    AdviseOptions o;
+    o.gpus = {"rtx-3090"};
+    return std::make_pair(w, evaluate_plan(w, rtx3090, 1, 1, assumptions, o));
+  };
+  // Llama-3.1-8B in bf16 on one RTX 3090 (vLLM V1 profiles 2,048 tokens on a card under 70 GiB): the
+  // candidate carries the engine's figures for its own launch and fits only when the memory sum fits and
+  // the engine's KV cache holds batch x context tokens.
+  for (const auto& [context, batch] : {std::pair{"20000", "1"}, std::pair{"29000", "1"}, std::pair{"8192", "4"}}) {
+    INFO(context << " x " << batch);
+    const auto [w, c] = candidate(context, batch, "vllm");
+    REQUIRE(c.memory.engine.has_value());
+    const auto& e = *c.memory.engine;
+    const EngineMemory m = engine_memory(w.shape, rtx3090, engine_launch_for(w, 1));
+    CHECK(e.kv_tokens == m.kv_tokens);
+    CHECK(e.needed_tokens == w.batch * w.context);
+    CHECK(e.max_model_len == w.context);
+    const bool sum_fits = c.memory.total_bytes <= c.memory.usable_bytes;
+    CHECK(c.fits() == (sum_fits && m.failure == EngineFailure::none && m.kv_tokens >= w.batch * w.context));
+  }
+
+  // Where the engine binds: a 1,000,000-token vocabulary makes V1's sampler warm-up on an H100 (1,024
+  // sequences x vocabulary x 15 B = 14.3 GiB) far larger than the sum's logits buffer. One sequence more
+  // than the engine's maximum concurrency: the sum fits, the candidate does not, and the finding speaks
+  // in the engine's terms with the batch it holds as the remedy.
+  ModelShape big_vocab = llama8b();
+  big_vocab.vocab_size = 1000000;
+  Workload w = workload_for_shape(big_vocab, ModelOrigin::config_file);
+  w.context = 8192;
+  const Gpu& h100 = catalog.find("h100-sxm");
+  const EngineMemory m = engine_memory(big_vocab, h100, engine_launch_for(w, 1));
+  REQUIRE(m.failure == EngineFailure::none);
+  const auto held = static_cast<std::int64_t>(std::floor(m.max_concurrency));
+  w.batch = held + 1;
+  AdviseOptions o;
+  o.gpus = {"h100-sxm"};
+  const Candidate c = evaluate_plan(w, h100, 1, 1, assumptions, o);
+  REQUIRE(c.memory.total_bytes <= c.memory.usable_bytes);
+  CHECK_FALSE(c.fits());
+  bool engine_words = false, batch_remedy = false;
+  for (const auto& f : c.findings) {
+    if (f.id != "memory-does-not-fit") continue;
+    engine_words = engine_words || f.message.find("vLLM's start-up accounting") != std::string::npos;
+    for (const auto& r : f.remedies) batch_remedy = batch_remedy || (r.setting == Setting::batch && r.to == std::to_string(held));
+  }
+  CHECK(engine_words);
+  CHECK(batch_remedy);
+  w.batch = held;
+  CHECK(evaluate_plan(w, h100, 1, 1, assumptions, o).fits());
+
+  // Sliding-window models: the run-time window is not modelled, so the memory sum alone decides.
+  ModelShape windowed = llama8b();
+  windowed.sliding_window = 4096;
+  windowed.sliding_layers = SlidingLayers::all;
+  Workload ww = workload_for_shape(windowed, ModelOrigin::config_file);
+  CHECK_FALSE(evaluate_plan(ww, h100, 1, 1, assumptions, o).memory.engine.has_value());
+  // Other runtimes size their caches differently: no engine check.
+  CHECK_FALSE(candidate("8192", "1", "transformers").second.memory.engine.has_value());
+  CHECK_FALSE(candidate("8192", "1", "trtllm").second.memory.engine.has_value());
 }

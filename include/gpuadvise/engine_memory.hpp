@@ -4,6 +4,7 @@
 /// and the sampler's buffers, and how many blocks, tokens and concurrent requests of max-model-len that
 /// gives. Every term names the engine code it follows (docs/engine-memory.md).
 #include <gpuadvise/catalog.hpp>
+#include <gpuadvise/estimate.hpp>
 #include <gpuadvise/model.hpp>
 #include <gpuadvise/workload.hpp>
 
@@ -126,6 +127,13 @@ std::int64_t kv_token_capacity(const ModelShape& shape, const Gpu& gpu, const En
 ///   kv_token_capacity(w.shape, gpu, engine_launch_for(w, tp, e.max_num_seqs, e.max_num_batched_tokens, e.block_size))
 EngineLaunch engine_launch_for(const Workload& w, int tensor_parallel, std::int64_t max_num_seqs = 0,
                                std::int64_t max_num_batched_tokens = 0, int block_size = 16);
+
+/// The advisor's engine check for an LLM inference candidate on the vLLM runtime: vLLM V1 serving `w`
+/// in the precision the advisor decided (`p`), tensor parallel `tp` x pipeline parallel `pp`, with the
+/// workload's context as max-model-len and its memory utilization; needs batch x context KV tokens.
+/// nullopt when the engine would reject the split itself (heads not divisible: the tensor-parallel rule
+/// reports that), the model has no KV cache, or it has sliding-window layers (not modelled).
+std::optional<EngineKvCheck> engine_kv_check(const Workload& w, const PrecisionDecision& p, const Gpu& gpu, int tp, int pp = 1);
 
 /// One published start-up log and the estimate for it.
 struct EngineMemoryRow {

@@ -5,6 +5,10 @@
 #include <gpuadvise/catalog.hpp>
 #include <gpuadvise/workload.hpp>
 
+#include <cstdint>
+#include <optional>
+#include <string>
+
 namespace gpuadvise {
 
 /// A quantity with its optimistic..pessimistic range: low <= expected <= high of the quantity itself.
@@ -57,6 +61,21 @@ double weight_bytes(const Workload& w, Precision p, int default_group_size);
 /// True when `weight_bytes` returns the exact bytes read from the weight files (their own format `p`).
 bool uses_stored_weight_bytes(const Workload& w, Precision p);
 
+/// The serving engine's own start-up accounting for an LLM inference candidate on the vLLM runtime
+/// (src/engine_memory.cpp, docs/engine-memory.md): the KV cache it would allocate and whether the batch's
+/// sequences at full context fit in it. The advisor's fit needs this as well as the memory sum.
+struct EngineKvCheck {
+  std::string engine;                ///< "vllm-v1"
+  double kv_budget_bytes = 0;        ///< "Available KV cache memory", per GPU (may be negative)
+  std::int64_t kv_tokens = 0;        ///< "GPU KV cache size: N tokens" (one replica)
+  std::int64_t needed_tokens = 0;    ///< batch x context: every sequence at full context at once
+  std::int64_t max_model_len = 0;    ///< the context, as max-model-len
+  double max_concurrency = 0;        ///< kv_tokens / max_model_len
+  std::string failure;               ///< the engine's own refusal to start; empty when it starts
+  /// The engine starts and holds the whole batch at full context.
+  bool admits() const { return failure.empty() && kv_tokens >= needed_tokens; }
+};
+
 /// Memory per GPU, in bytes.
 struct MemoryEstimate {
   double weights_bytes = 0;
@@ -66,7 +85,9 @@ struct MemoryEstimate {
   double total_bytes = 0;
   double usable_bytes = 0;   ///< memory_utilization x allocatable
   double allocatable_bytes = 0;
-  bool fits() const { return total_bytes <= usable_bytes; }
+  std::optional<EngineKvCheck> engine; ///< vLLM runtime, LLM inference: the engine's own KV accounting
+  /// The sum fits the usable memory and, on an engine runtime, the engine holds the batch (EngineKvCheck).
+  bool fits() const { return total_bytes <= usable_bytes && (!engine || engine->admits()); }
 };
 
 /// Weights, KV cache, activation workspace and runtime overhead per GPU, for `count` GPUs in
