@@ -84,6 +84,8 @@ with tempfile.TemporaryDirectory() as tmp:
             command, expected = match.group(1), match.group(2)
             done = subprocess.run([binary, *shlex.split(command)[2:]], env=base, capture_output=True, text=True,
                                   timeout=120, cwd=source)
+            check("README hub example", "(Hugging Face hub)" in done.stdout,
+                  f"'{command}' did not read from the hub (an id matching a preset takes the preset)")
             if update_readme:
                 return f"```text hub\n{command}\n{done.stdout.rstrip()}\n```"
             check("README hub example", done.stdout.rstrip() == expected.rstrip(),
