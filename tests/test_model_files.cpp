@@ -436,7 +436,7 @@ TEST_CASE("llama.cpp labels as --precision: the per-tensor mix of llama-quant.cp
   }
 }
 
-TEST_CASE("--precision with a llama.cpp label: mix bytes, llama.cpp runtime, clear errors", "[model_files][gguf][mix]") {
+TEST_CASE("A llama.cpp label as the precision: mix bytes, llama.cpp runtime, clear errors", "[model_files][gguf][mix]") {
   const auto catalog = ModelCatalog::embedded();
   WorkloadRequest r;
   r.model = "llama-3.1-8b";
