@@ -14,6 +14,11 @@
 namespace gpuadvise {
 namespace {
 
+/// True when the stored weight bytes are a llama.cpp label's mix over the shape (--precision Q5_K_M),
+/// not bytes read from files (build_llm_workload names the mix "llama.cpp <label> mix ...").
+bool weight_bytes_from_label_mix(const Workload& w) { return w.weight_bytes_source.rfind("llama.cpp ", 0) == 0; }
+
+
 /// Job costs within this relative distance count as a tie, which the faster candidate wins.
 constexpr double k_cost_tie = 0.005;
 
@@ -174,7 +179,7 @@ std::vector<Finding> workload_findings(const Workload& w) {
                                  "not counted in the per-token (active) parameters",
                                  format_params(w.params_vision)),
                      ""});
-    if (w.stored_weight_bytes)
+    if (w.stored_weight_bytes && !weight_bytes_from_label_mix(w))
       out.push_back({"model-weight-bytes", Severity::info,
                      fmt::format("weights: {:.2f} GB exactly as stored ({}, {}); used when the run keeps that format, "
                                  "else the shape's parameter count x the format's bytes per weight",
@@ -186,6 +191,11 @@ std::vector<Finding> workload_findings(const Workload& w) {
                                  fmt::join(w.config_unused_fields, ", ")),
                      "check that none of them changes the model's size or attention"});
   }
+  if (w.stored_weight_bytes && weight_bytes_from_label_mix(w))
+    out.push_back({"model-weight-bytes", Severity::info,
+                   fmt::format("weights: {:.2f} GB as {}; used while the run keeps {}", *w.stored_weight_bytes / 1e9,
+                               w.weight_bytes_source, to_string(w.stored_precision)),
+                   ""});
   if (w.origin != ModelOrigin::bare_size && w.shape.max_context > 0 && w.context > w.shape.max_context)
     out.push_back({"context-exceeds-model", Severity::warning,
                    fmt::format("a context of {} tokens is longer than {}'s maximum of {} tokens", w.context, w.shape.name,

@@ -89,10 +89,13 @@ void write_models(std::ostream& out, const ModelCatalog& catalog) {
                        m.parallel_attention, m.sliding_window);
     out << fmt::format("    m.sliding_layers = static_cast<SlidingLayers>({}); m.counted_sliding_layers = {};\n",
                        static_cast<int>(m.sliding_layers), m.counted_sliding_layers);
+    out << fmt::format("    m.o_bias = {}; m.qk_norm_width = {}; m.vision_params = {}; m.other_params = {};\n", m.o_bias,
+                       m.qk_norm_width, num(m.vision_params), num(m.other_params));
     if (m.moe)
-      out << fmt::format("    m.moe = MoeShape{{{}, {}, {}, {}, {}, {}}};\n", m.moe->num_experts, m.moe->experts_per_token,
-                         m.moe->num_shared_experts, m.moe->expert_intermediate_size, m.moe->first_dense_layers,
-                         m.moe->dense_intermediate_size);
+      out << fmt::format("    m.moe = MoeShape{{{}, {}, {}, {}, {}, {}, {}, {}, {}}};\n", m.moe->num_experts,
+                         m.moe->experts_per_token, m.moe->num_shared_experts, m.moe->expert_intermediate_size,
+                         m.moe->first_dense_layers, m.moe->dense_intermediate_size, m.moe->layer_step,
+                         m.moe->shared_expert_intermediate_size, m.moe->expert_bias);
     if (m.mla)
       out << fmt::format("    m.mla = MlaShape{{{}, {}, {}, {}, {}}};\n", m.mla->kv_lora_rank, m.mla->q_lora_rank,
                          m.mla->qk_nope_head_dim, m.mla->qk_rope_head_dim, m.mla->v_head_dim);

@@ -2,6 +2,7 @@
 
 #include <gpuadvise/estimate.hpp>
 #include <gpuadvise/engine_memory.hpp>
+#include <gpuadvise/model_files.hpp>
 
 #include <algorithm>
 #include <cmath>
@@ -216,6 +217,10 @@ MemoryEstimate detail::llm_memory(const Workload& w, const PrecisionDecision& p,
   const double act_bytes = activation_bytes_per_element(p.effective);
   const double logits = static_cast<double>(std::min<std::int64_t>(w.batch, 256)) * w.shape.vocab_size * 4.0; // fp32 logits
   m.activation_bytes = (tokens_in_flight * activation_elements_per_token(w.shape) * act_bytes + logits) / n;
+  // llama.cpp: its compute buffer for the whole context (flash attention on, its default), on every GPU
+  // of a layer split (src/models/gguf_mix.cpp, docs/model-files.md).
+  if (runtime_for(w, a) == "llamacpp")
+    m.activation_bytes = llamacpp_compute_buffer(w.shape, static_cast<double>(w.batch) * static_cast<double>(w.context)).expected;
   m.overhead_bytes = a.runtime_overhead_bytes;
   m.total_bytes = m.weights_bytes + m.kv_cache_bytes + m.activation_bytes + m.overhead_bytes;
   m.allocatable_bytes = gpu.allocatable_bytes;

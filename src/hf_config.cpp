@@ -396,7 +396,15 @@ ModelShape shape_from_hf_config(std::string_view text, std::string_view origin, 
     multi_query = true;
     info.notes.push_back(fmt::format("{}: multi_query absent, assumed true (transformers GPTBigCodeConfig default)", where));
   }
-  if (kv == 0 && multi_query && !new_decoder) kv = 1;
+  // transformers FalconAttention: one KV head whenever multi_query is set and new_decoder_architecture is
+  // not, whatever num_kv_heads says (falcon-7b-instruct's config.json carries num_kv_heads 71 beside
+  // multi_query true; its cache holds one head).
+  if (multi_query && !new_decoder) {
+    if (kv > 1)
+      info.notes.push_back(fmt::format("{}: num_kv_heads {} is not used: multi_query without new_decoder_architecture "
+                                       "means one KV head (transformers FalconAttention)", where, kv));
+    kv = 1;
+  }
   if (kv == 0 && !fam.layernorm && type != "gpt_oss" && !merged.contains("num_key_value_heads") && !f.has("kv_lora_rank"))
     info.notes.push_back(fmt::format("{}: num_key_value_heads absent, assumed {} = num_attention_heads (transformers "
                                      "{} default: multi-head attention)", where, s.num_attention_heads, fam.config_class));

@@ -243,16 +243,24 @@ nlohmann::json model_shape_json(const ModelShape& s) {
 }
 
 void write_models_text(std::ostream& out, const ModelCatalog& models) {
-  out << fmt::format("{:<16} {:>7} {:>7} {:>6} {:<24} {:>7} {:>8}\n", "model", "params", "active", "layers", "attention",
-                     "context", "KV/token");
+  const auto attention = [](const ModelShape& m) {
+    return attention_kind(m) + (m.moe ? fmt::format(", MoE {}x{}", m.moe->num_experts, m.moe->experts_per_token) : "");
+  };
+  // Columns as wide as their longest entry (ids such as deepseek-r1-distill-qwen-32b), at least the headers'.
+  std::size_t id_width = 16, attention_width = 24;
+  for (const auto& m : models.models()) {
+    id_width = std::max(id_width, m.id.size());
+    attention_width = std::max(attention_width, attention(m).size());
+  }
+  out << fmt::format("{:<{}} {:>7} {:>7} {:>6} {:<{}} {:>7} {:>8}\n", "model", id_width, "params", "active", "layers",
+                     "attention", attention_width, "context", "KV/token");
   for (const auto& m : models.models()) {
     const ParamCounts counts = count_params(m);
     // KV per token at a context within every window, i.e. what each new token adds.
     const double kv_per_token = kv_cache_bytes_per_sequence(m, 1, 2);
-    out << fmt::format("{:<16} {:>7} {:>7} {:>6} {:<24} {:>7} {:>4.0f} KiB\n", m.id, format_params(counts.total),
-                       format_params(counts.active), m.num_layers,
-                       attention_kind(m) + (m.moe ? fmt::format(", MoE {}x{}", m.moe->num_experts, m.moe->experts_per_token) : ""),
-                       m.max_context, kv_per_token / 1024);
+    out << fmt::format("{:<{}} {:>7} {:>7} {:>6} {:<{}} {:>7} {:>4.0f} KiB\n", m.id, id_width, format_params(counts.total),
+                       format_params(counts.active), m.num_layers, attention(m), attention_width, m.max_context,
+                       kv_per_token / 1024);
   }
   out << "(KV/token: KV-cache bytes each new token adds in 16-bit, all layers; SWA = sliding-window attention)\n";
 }

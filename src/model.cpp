@@ -135,7 +135,7 @@ void ModelCatalog::add(const nlohmann::json& entry, std::string_view origin, std
   f.only({"id", "name", "aliases", "source", "architecture", "notes", "torch_dtype", "num_layers", "hidden_size",
           "num_attention_heads", "num_kv_heads", "head_dim", "intermediate_size", "vocab_size", "tie_word_embeddings",
           "max_context", "mlp", "qkv_bias", "norm", "norms_per_layer", "parallel_attention", "sliding_window", "moe", "mla",
-          "published_params"});
+          "published_params", "o_bias", "qk_norm_width", "vision_params", "other_params"});
   m.name = f.string("name");
   m.aliases = f.strings("aliases");
   m.source = f.string("source");
@@ -158,22 +158,40 @@ void ModelCatalog::add(const nlohmann::json& entry, std::string_view origin, std
   m.layernorm = norm == "layernorm";
   m.norms_per_layer = static_cast<int>(f.integer_or("norms_per_layer", 2, 0, 16));
   m.parallel_attention = f.boolean_or("parallel_attention", false);
+  m.o_bias = f.boolean_or("o_bias", false);
+  m.qk_norm_width = static_cast<int>(f.integer_or("qk_norm_width", 0, 0, k_max_dim));
+  // Weights outside the decoder layers, each a sourced figure: the vision tower and projector of a
+  // multimodal model (held in memory, not used per text token) and any further per-token weights
+  // (gpt-oss attention sinks).
+  if (f.has("vision_params")) {
+    std::string source;
+    m.vision_params = f.sourced("vision_params", &source, 1, 1e13);
+  }
+  if (f.has("other_params")) {
+    std::string source;
+    m.other_params = f.sourced("other_params", &source, 1, 1e13);
+  }
   if (m.num_kv_heads > m.num_attention_heads || m.num_attention_heads % m.num_kv_heads != 0)
     f.fail("num_kv_heads", fmt::format("{} does not divide the {} attention heads", m.num_kv_heads, m.num_attention_heads));
   if (const auto* sliding = f.object("sliding_window")) {
     const Fields s(*sliding, f.where() + ": field 'sliding_window'");
-    s.only({"window", "layers"});
+    s.only({"window", "layers", "count"});
     m.sliding_window = static_cast<int>(s.integer("window", 1, 1'000'000'000));
     const std::string layers = s.string("layers");
     if (layers == "all") m.sliding_layers = SlidingLayers::all;
     else if (layers == "even") m.sliding_layers = SlidingLayers::even;
     else if (layers == "odd") m.sliding_layers = SlidingLayers::odd;
-    else s.fail("layers", fmt::format("'{}' is not all, even or odd", layers));
+    else if (layers == "counted") m.sliding_layers = SlidingLayers::counted;
+    else s.fail("layers", fmt::format("'{}' is not all, even, odd or counted", layers));
+    if (m.sliding_layers == SlidingLayers::counted)
+      m.counted_sliding_layers = static_cast<int>(s.integer("count", 1, m.num_layers));
+    else if (s.has("count"))
+      s.fail("count", "applies only to layers 'counted'");
   }
   if (const auto* moe = f.object("moe")) {
     const Fields e(*moe, f.where() + ": field 'moe'");
     e.only({"num_experts", "experts_per_token", "num_shared_experts", "expert_intermediate_size", "first_dense_layers",
-            "dense_intermediate_size"});
+            "dense_intermediate_size", "layer_step", "shared_expert_intermediate_size", "expert_bias"});
     MoeShape shape;
     shape.num_experts = dim(e, "num_experts");
     shape.experts_per_token = dim(e, "experts_per_token");
@@ -183,6 +201,9 @@ void ModelCatalog::add(const nlohmann::json& entry, std::string_view origin, std
     shape.expert_intermediate_size = static_cast<int>(e.integer_or("expert_intermediate_size", m.intermediate_size, 1, k_max_dim));
     shape.first_dense_layers = static_cast<int>(e.integer_or("first_dense_layers", 0, 0, m.num_layers));
     shape.dense_intermediate_size = static_cast<int>(e.integer_or("dense_intermediate_size", m.intermediate_size, 1, k_max_dim));
+    shape.layer_step = static_cast<int>(e.integer_or("layer_step", 1, 1, 1024));
+    shape.shared_expert_intermediate_size = static_cast<int>(e.integer_or("shared_expert_intermediate_size", 0, 0, k_max_dim));
+    shape.expert_bias = e.boolean_or("expert_bias", false);
     m.moe = shape;
   }
   if (const auto* mla = f.object("mla")) {

@@ -43,8 +43,9 @@ Precision parse_precision(std::string_view text, std::string_view what) {
   if (name == "mxfp4") return Precision::mxfp4;
   if (name == "f16") return Precision::fp16;
   if (name == "f32") return Precision::fp32;
-  // Other GGUF types and llama.cpp's mix labels (Q5_K_M = Q5_K with Q6_K for some tensors): no precision of
-  // their own yet; a .gguf file given as --model carries its exact bytes instead.
+  // Other GGUF types and llama.cpp's mix labels (Q5_K_M = Q5_K with Q6_K for some tensors): an LLM's
+  // --precision takes them (build_llm_workload: the label's per-tensor mix, src/models/gguf_mix.cpp);
+  // everywhere a single format is needed (sweep lists, KV cache, other kinds) they are an error here.
   std::string base = name;
   for (const char* mix : {"xxs", "xs", "s", "m", "l"}) {
     const std::string tail(mix);
@@ -56,16 +57,18 @@ Precision parse_precision(std::string_view text, std::string_view what) {
   }
   if (const GgmlType* t = ggml_type_by_name(text); t != nullptr || ggml_type_by_name(base) != nullptr) {
     if (!t) t = ggml_type_by_name(base);
-    throw InputError(fmt::format("{} '{}' is a GGUF {} ({} bytes per {} weights, {:.4g} bits each){}: gpuadvise's GGUF "
-                                 "precisions are q8_0, q4_0 and q4_k_m; give the .gguf file as --model to use its "
-                                 "exact bytes",
+    throw InputError(fmt::format("{} '{}' is a GGUF {} ({} bytes per {} weights, {:.4g} bits each){}: here the GGUF "
+                                 "formats are q8_0, q4_0 and q4_k_m; an LLM's --precision takes every llama.cpp label ({}), "
+                                 "and a .gguf file given as --model carries its exact bytes",
                                  what, text, t == ggml_type_by_name(text) ? "type" : "mix label", t->block_bytes,
                                  t->block_elements, t->block_bytes * 8.0 / t->block_elements,
-                                 t == ggml_type_by_name(text) ? "" : fmt::format(" built on {}", t->name)));
+                                 t == ggml_type_by_name(text) ? "" : fmt::format(" built on {}", t->name),
+                                 gguf_label_names()));
   }
   throw InputError(fmt::format("unknown {} '{}': expected one of fp32, fp16, bf16, fp8, int8, int8-wo, int4, nf4, "
-                               "q8_0, q4_0, q4_k_m, nvfp4 (fp4), mxfp4",
-                               what, text));
+                               "q8_0, q4_0, q4_k_m, nvfp4 (fp4), mxfp4; an LLM's --precision also takes the llama.cpp "
+                               "GGUF labels {}",
+                               what, text, gguf_label_names()));
 }
 
 Precision parse_kv_precision(std::string_view text) {

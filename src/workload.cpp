@@ -78,7 +78,8 @@ bool names_a_path(const std::string& model) {
 }
 
 /// A workload from model files: the shape from config.json or GGUF metadata, exact bytes from the headers.
-Workload workload_from_files(const ModelFiles& m, std::string& file_precision) {
+Workload workload_from_files(const ModelFiles& m, std::string& file_precision, const GgufLabel*& file_label) {
+  file_label = m.gguf_file_type;
   Workload w = workload_for_shape(m.shape, ModelOrigin::config_file);
   w.config_path = m.config_path.empty() && m.table ? m.table->files.front() : m.config_path;
   w.config_unused_fields = m.config.unused_fields;
@@ -107,6 +108,7 @@ Workload build_llm_workload(const WorkloadRequest& request, const ModelCatalog& 
   w.model_text = request.model_config ? *request.model_config : request.model;
   const std::string model = request.model;
   std::string config_precision;
+  const GgufLabel* file_label = nullptr; // a GGUF file's own general.file_type
   if (request.model_config && !model.empty())
     throw InputError("give either --model or --model-config, not both");
   require_printable(w.model_text, request.model_config ? "--model-config" : "--model");
@@ -144,7 +146,7 @@ Workload build_llm_workload(const WorkloadRequest& request, const ModelCatalog& 
     // shape read above
   } else if (files_path) {
     const std::string typed = w.model_text;
-    w = workload_from_files(load_model_path(*files_path), config_precision);
+    w = workload_from_files(load_model_path(*files_path), config_precision, file_label);
     w.model_text = typed;
     // A config.json without _name_or_path: name the model as the user did (folder or Hugging Face id).
     if (w.shape.name == "config.json") w.shape.name = typed;
@@ -171,7 +173,7 @@ Workload build_llm_workload(const WorkloadRequest& request, const ModelCatalog& 
     std::error_code ec;
     try {
       const std::string typed = w.model_text;
-      w = workload_from_files(load_model_path(fetch_from_hub(model, scratch.string())), config_precision);
+      w = workload_from_files(load_model_path(fetch_from_hub(model, scratch.string())), config_precision, file_label);
       w.model_text = typed;
       w.config_path = model + " (Hugging Face hub)";
       if (w.shape.name == "config.json") w.shape.name = model;
@@ -191,8 +193,31 @@ Workload build_llm_workload(const WorkloadRequest& request, const ModelCatalog& 
     throw InputError(fmt::format("model '{}' has {} parameters: more than the limit of 100T", w.model_text,
                                  format_params(w.params_total)));
 
-  w.precision = request.precision ? parse_precision(*request.precision)
-                : !config_precision.empty() ? parse_precision(config_precision) : Precision::fp16;
+  // A llama.cpp label (Q5_K_M, IQ4_XS, q4_k_m, ...) is a per-tensor mix: its bytes are the mix over the
+  // shape (src/models/gguf_mix.cpp), or a GGUF file's own bytes when the file is that label. It runs on
+  // llama.cpp; its kernels and GPU support are those of its family (gguf_label_family).
+  if (const GgufLabel* label = request.precision ? gguf_label_by_name(*request.precision) : nullptr) {
+    if (request.runtime && normalize_name(*request.runtime) != "llamacpp")
+      throw InputError(fmt::format("--precision {} is a llama.cpp GGUF format: --runtime {} does not apply (leave it out, "
+                                   "or give --runtime llamacpp)", *request.precision, *request.runtime));
+    w.precision = gguf_label_family(*label);
+    w.runtime = "llamacpp";
+    if (!(w.stored_weight_bytes && file_label == label)) {
+      const GgufMix mix = gguf_mix(w.shape, *label);
+      // A bare size keeps the user's count: the reference shape gives the mix's bytes per weight.
+      const double text_bytes = w.origin == ModelOrigin::bare_size ? mix.bytes / mix.params * w.params_total : mix.bytes;
+      std::vector<std::string> parts;
+      for (const auto& [type, bytes] : mix.bytes_by_type) parts.push_back(fmt::format("{} {:.2f} GB", type, bytes / 1e9));
+      w.stored_weight_bytes = text_bytes + 2.0 * w.params_vision; // a vision tower ships as an F16 mmproj file
+      w.stored_precision = w.precision;
+      w.weight_bytes_source = fmt::format("llama.cpp {} mix over the model's tensors (llama-quant.cpp type rules): {}{}",
+                                          label->name, fmt::join(parts, ", "),
+                                          w.params_vision > 0 ? "; vision tower as an F16 mmproj file" : "");
+    }
+  } else {
+    w.precision = request.precision ? parse_precision(*request.precision)
+                  : !config_precision.empty() ? parse_precision(config_precision) : Precision::fp16;
+  }
   if (request.kv_precision) {
     w.kv_precision = parse_kv_precision(*request.kv_precision);
     w.kv_precision_given = true;

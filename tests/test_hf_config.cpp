@@ -320,3 +320,90 @@ TEST_CASE("A field the shape needs is an error naming it, or a noted published d
   REQUIRE(info.notes.size() == 1);
   CHECK(info.notes[0].find("tie_word_embeddings absent, assumed false") != std::string::npos);
 }
+
+TEST_CASE("Real configs added for issue 14: Falcon-7B-instruct, Llama 4 Scout, Mistral Small 3.1, gpt-oss-20b", "[hf_config]") {
+  SECTION("falcon-7b-instruct: multi_query wins over num_kv_heads 71 (one KV head, 4h GELU MLP)") {
+    HfConfigInfo info;
+    const auto s = load("falcon-7b-instruct", &info);
+    CHECK(s.num_kv_heads == 1);
+    CHECK_FALSE(s.gated_mlp);
+    CHECK(s.parallel_attention);
+    CHECK(s.max_context == 2048); // absent: FalconConfig default, noted
+    // 2 (K, V) x 32 layers x 1 head x 64 (4544 / 71) x 2 bytes: not 71 x this.
+    CHECK(kv_cache_bytes_per_sequence(s, 1, 2) == 2.0 * 32 * 1 * 64 * 2);
+    const double h = 4544;
+    const double layer = h * h + 2 * h * 64 + h * h + 2 * h * 4 * h + 2 * h; // q, k+v (one head), o, 4h MLP, LayerNorm
+    CHECK(count_params(s).total == Approx(32 * layer + 65024 * h + 2 * h).epsilon(1e-12));
+    CHECK(count_params(s).total == Approx(7e9).margin(0.5e9)); // card: "7B"
+    bool noted = false;
+    for (const auto& n : info.notes) noted = noted || n.find("num_kv_heads 71 is not used") != std::string::npos;
+    CHECK(noted);
+  }
+  SECTION("Llama 4 Scout: text_config with chunked attention on 36 of 48 layers, shared expert, vision tower") {
+    HfConfigInfo info;
+    const auto s = load("llama-4-scout", &info);
+    CHECK(s.num_layers == 48);
+    CHECK(s.sliding_window == 8192);
+    CHECK(s.sliding_layer_count() == 36); // no_rope_layers: 36 ones (RoPE, chunked), 12 zeros (global)
+    CHECK(kv_cache_bytes_per_sequence(s, 65536, 2) == 2.0 * 8 * 128 * 2 * (12 * 65536.0 + 36 * 8192.0));
+    REQUIRE(s.moe);
+    CHECK(s.moe->num_experts == 16);
+    CHECK(s.moe->num_shared_experts == 1);
+    // By hand: per layer q, o (5120 x 5120), k, v (5120 x 1024), 16 routed + 1 shared SwiGLU expert of 8192,
+    // router 5120 x 16, two RMSNorms; untied 202048-token embedding and head; final norm.
+    const double h = 5120;
+    const double attention = 2 * h * h + 2 * h * 1024 + 2 * h;
+    const double expert = 3 * h * 8192;
+    const double text = 48 * (attention + 17 * expert + h * 16) + 2 * 202048 * h + h;
+    const double active = 48 * (attention + 2 * expert + h * 16) + 2 * 202048 * h + h;
+    // Vision (CLIP-like, 34 layers of 1408, MLP 5632, 577 positions with the class token, pre/post LayerNorm),
+    // pixel-shuffle adapter 5632 -> 4096 -> 4096 and projector 4096 -> 5120 (module sizes as printed by the
+    // model's parameter table in the same source).
+    const double vh = 1408, vf = 5632;
+    const double vision = 3 * 14 * 14 * vh + 577 * vh + vh + 2 * vh +
+                          34 * (4 * vh * vh + 4 * vh + 2 * vh * vf + vf + vh + 4 * vh) + 2 * vh + 5632 * 4096.0 +
+                          4096 * 4096.0 + 4096 * h;
+    CHECK(info.vision_params == Approx(vision).epsilon(1e-12));
+    const auto c = count_params(s);
+    CHECK(c.total == Approx(text + vision).epsilon(1e-12));
+    CHECK(c.active == Approx(active).epsilon(1e-12));
+    // Meta's card: 17B active, 109B total.
+    CHECK(c.total == Approx(109e9).margin(0.5e9));
+    CHECK(c.active == Approx(17e9).margin(0.5e9));
+  }
+  SECTION("Mistral Small 3.1: the same shape and count as the preset, from the nested file") {
+    HfConfigInfo info;
+    const auto s = load("mistral-small-3.1-24b", &info);
+    CHECK(s.num_layers == 40);
+    CHECK(s.head_dim == 128);
+    CHECK_FALSE(s.tie_word_embeddings); // absent in text_config: MistralConfig default, noted
+    CHECK(s.sliding_layer_count() == 0);
+    CHECK(kv_cache_bytes_per_sequence(s, 1, 2) == 2.0 * 40 * 8 * 128 * 2);
+    CHECK(count_params(s).total == Approx(24e9).margin(0.5e9));
+    CHECK(info.torch_dtype == "bfloat16");
+  }
+  SECTION("gpt-oss-20b (a bf16 upload: no quantization_config) reads as the preset does") {
+    HfConfigInfo info;
+    const auto s = load("gpt-oss-20b-bf16", &info);
+    CHECK(s.sliding_layer_count() == 12);
+    CHECK_FALSE(info.quantization);
+    CHECK(info.torch_dtype == "bfloat16");
+    CHECK(count_params(s).total == Approx(20.9e9).margin(0.05e9));
+  }
+}
+
+TEST_CASE("A quantized model's real config.json: Qwen3-32B W8A8 (compressed-tensors int8, lm_head ignored)", "[hf_config]") {
+  HfConfigInfo info;
+  const auto s = load("qwen3-32b-w8a8", &info);
+  REQUIRE(info.quantization);
+  CHECK(info.quant_method == "compressed-tensors");
+  CHECK(info.quant_precision == "int8");     // 8-bit int weights with 8-bit dynamic input activations: W8A8
+  CHECK(info.quantization->params_kept_16bit == 0); // lm_head is the untied head, counted with the embeddings
+  // The shape is Qwen3-32B's (the preset's figures): 64 layers of q (5120 x 8192), k, v (5120 x 1024 each),
+  // o, q/k norms (2 x 128), SwiGLU 25600 and two RMSNorms; untied 151936-token table and head; final norm.
+  const double h = 5120;
+  const double layer = 2 * h * 8192 + 2 * h * 1024 + 256 + 3 * h * 25600 + 2 * h;
+  CHECK(count_params(s).total == Approx(64 * layer + 2 * 151936 * h + h).epsilon(1e-12));
+  CHECK(kv_cache_bytes_per_sequence(s, 1, 2) == 2.0 * 64 * 8 * 128 * 2);
+  CHECK(s.sliding_layer_count() == 0); // sliding_window null, use_sliding_window false
+}

@@ -362,3 +362,137 @@ TEST_CASE("Hugging Face cache: org/name resolves to its snapshot through refs/ma
   ::unsetenv("HF_HUB_CACHE");
   fs::remove_all(cache);
 }
+
+TEST_CASE("llama.cpp labels as --precision: the per-tensor mix of llama-quant.cpp, by hand", "[model_files][gguf][mix]") {
+  const auto catalog = ModelCatalog::embedded();
+  const auto& l31 = *catalog.find("llama-3.1-8b");
+  const double h = 4096, kv = 1024, f = 14336, vocab = 128256;
+  const double q4k = 144.0 / 256, q6k = 210.0 / 256, q5k = 176.0 / 256, q8 = 34.0 / 32;
+  const double f32_per_layer = 2 * h * 4; // two RMSNorm vectors stay F32
+  // use_more_bits over 32 layers: 0-3, 28-31 and 6, 9, ..., 27 (every third from the eighth): 16 layers.
+  int more = 0;
+  for (int i = 0; i < 32; ++i) more += i < 4 || i >= 28 || (i - 4) % 3 == 2;
+  REQUIRE(more == 16);
+  const double base_layer = (h * h + h * kv + h * h + 2 * h * f) * q4k; // q, k, o, gate, up
+  const double q4km = vocab * h * q4k + vocab * h * q6k +                // token_embd at the base, output Q6_K
+                      32 * base_layer + 16 * (h * kv + f * h) * q6k + 16 * (h * kv + f * h) * q4k +
+                      32 * f32_per_layer + h * 4;
+  SECTION("Q4_K_M on Llama-3.1-8B: attn_v and ffn_down at Q6_K in 16 of 32 layers, output Q6_K") {
+    const auto mix = gguf_mix(l31, *gguf_label_by_name("Q4_K_M"));
+    CHECK(mix.bytes == Approx(q4km).epsilon(1e-12));
+    CHECK(mix.bytes_by_type.at("Q6_K") == Approx((vocab * h + 16 * (h * kv + f * h)) * q6k).epsilon(1e-12));
+    // bartowski/Meta-Llama-3.1-8B-Instruct-GGUF lists its Q4_K_M file at 4.92 GB (weights + a few MB of metadata).
+    CHECK(mix.bytes / 1e9 == Approx(4.92).margin(0.01));
+  }
+  SECTION("Q8_0: every 2-D weight at 34 bytes per 32, output included") {
+    const auto mix = gguf_mix(l31, *gguf_label_by_name("q8_0"));
+    const double matrices = 2 * vocab * h + 32 * (2 * h * h + 2 * h * kv + 3 * h * f);
+    CHECK(mix.bytes == Approx(matrices * q8 + 32 * f32_per_layer + h * 4).epsilon(1e-12));
+  }
+  SECTION("Q5_K_M: Q5_K base, the same layers raised to Q6_K") {
+    const auto mix = gguf_mix(l31, *gguf_label_by_name("Q5_K_M"));
+    const double expect = vocab * h * q5k + vocab * h * q6k + 32 * (h * h + h * kv + h * h + 2 * h * f) * q5k +
+                          16 * (h * kv + f * h) * q6k + 16 * (h * kv + f * h) * q5k + 32 * f32_per_layer + h * 4;
+    CHECK(mix.bytes == Approx(expect).epsilon(1e-12));
+  }
+  SECTION("Llama-3-70B Q4_K_M: the 70B rule raises the other attn_v to Q5_K; llama-bench prints 39.59 GiB") {
+    const auto& l70 = *catalog.find("llama-3-70b");
+    const double H = 8192, KV = 1024, F = 28672;
+    int more80 = 0;
+    for (int i = 0; i < 80; ++i) more80 += i < 10 || i >= 70 || (i - 10) % 3 == 2;
+    const double expect = vocab * H * (q4k + q6k) + 80 * (2 * H * H + H * KV + 2 * H * F) * q4k +
+                          more80 * (H * KV + F * H) * q6k + (80 - more80) * (H * KV * q5k + F * H * q4k) +
+                          80 * 2 * H * 4 + H * 4;
+    const auto mix = gguf_mix(l70, *gguf_label_by_name("Q4_K_M"));
+    CHECK(mix.bytes == Approx(expect).epsilon(1e-12));
+    // data/validation.json xdai-llama3-70b-q4km-weights-gib: 'llama 70B Q4_K - Medium | 39.59 GiB'.
+    CHECK(mix.bytes / (1024.0 * 1024 * 1024) == Approx(39.59).margin(0.01));
+  }
+  SECTION("the header-only Llama-3.2-1B Q4_K_M file's table and the mix agree") {
+    const auto g = read_gguf(std::string(GPUADVISE_SOURCE_DIR) + "/tests/data/models/llama-3.2-1b-instruct-q4_k_m.gguf");
+    const auto mix = gguf_mix(g.shape, *gguf_label_by_name("Q4_K_M"));
+    CHECK(mix.bytes == Approx(static_cast<double>(g.table.total_bytes)).epsilon(1e-6));
+  }
+  SECTION("labels, aliases, families and unknown names") {
+    CHECK(std::string(gguf_label_by_name("q4_k")->name) == "Q4_K_M"); // llama-quantize's alias
+    CHECK(std::string(gguf_label_by_name("iq4-xs")->base) == "IQ4_XS");
+    CHECK(std::string(gguf_label_by_name("IQ2_M")->base) == "IQ2_S");  // llama_ftype_get_default_type
+    CHECK(gguf_label_by_file_type(15) == gguf_label_by_name("Q4_K_M"));
+    CHECK(gguf_label_family(*gguf_label_by_name("Q5_0")) == Precision::q4_0);
+    CHECK(gguf_label_family(*gguf_label_by_name("Q6_K")) == Precision::q4_k_m);
+    CHECK(gguf_label_family(*gguf_label_by_name("Q8_0")) == Precision::q8_0);
+    CHECK(gguf_label_by_name("Q4_K_X") == nullptr);
+    for (const char* name : {"Q2_K", "Q3_K_S", "Q3_K_M", "Q3_K_L", "Q4_K_S", "Q5_K_S", "Q6_K", "Q4_1", "Q5_1", "IQ1_S",
+                             "IQ1_M", "IQ2_XXS", "IQ2_XS", "IQ2_S", "IQ3_XXS", "IQ3_XS", "IQ3_S", "IQ3_M", "IQ4_NL",
+                             "TQ1_0", "TQ2_0", "MXFP4_MOE", "Q2_K_S"}) {
+      INFO(name);
+      const auto* label = gguf_label_by_name(name);
+      REQUIRE(label != nullptr);
+      const auto mix = gguf_mix(l31, *label);
+      // Between the smallest (IQ1_S, 1.5625 bits) and Q8_0 (8.5 bits) for every weight.
+      CHECK(mix.bytes > 1.5 / 8 * mix.params);
+      CHECK(mix.bytes < 8.5 / 8 * mix.params + 1e6);
+    }
+  }
+}
+
+TEST_CASE("A llama.cpp label as the precision: mix bytes, llama.cpp runtime, clear errors", "[model_files][gguf][mix]") {
+  const auto catalog = ModelCatalog::embedded();
+  WorkloadRequest r;
+  r.model = "llama-3.1-8b";
+  r.precision = "Q5_K_M";
+  const auto w = build_llm_workload(r, catalog);
+  CHECK(w.runtime == "llamacpp");
+  CHECK(w.precision == Precision::q4_k_m);
+  REQUIRE(w.stored_weight_bytes);
+  CHECK(w.weight_bytes_source.rfind("llama.cpp Q5_K_M mix", 0) == 0);
+  CHECK(*w.stored_weight_bytes == Approx(gguf_mix(*catalog.find("llama-3.1-8b"), *gguf_label_by_name("Q5_K_M")).bytes));
+  CHECK(weight_bytes(w, w.precision, 128) == *w.stored_weight_bytes);
+  CHECK(w.weight_bytes_source.find("Q5_K_M") != std::string::npos);
+
+  r.runtime = "vllm";
+  CHECK_THROWS_WITH(build_llm_workload(r, catalog), Catch::Contains("llama.cpp GGUF format") && Catch::Contains("--runtime vllm"));
+  r.runtime.reset();
+  r.precision = "Q4_K_X";
+  CHECK_THROWS_WITH(build_llm_workload(r, catalog),
+                    Catch::Contains("unknown precision 'Q4_K_X'") && Catch::Contains("Q5_K_M") && Catch::Contains("IQ4_XS"));
+
+  // A GGUF file of that very label keeps its exact bytes.
+  WorkloadRequest g;
+  g.model = std::string(GPUADVISE_SOURCE_DIR) + "/tests/data/models/llama-3.2-1b-instruct-q4_k_m.gguf";
+  g.precision = "Q4_K_M";
+  const auto wg = build_llm_workload(g, catalog);
+  CHECK(wg.weight_bytes_source.find("GGUF v3 tensor table") != std::string::npos);
+  g.precision = "Q8_0";
+  CHECK(build_llm_workload(g, catalog).weight_bytes_source.rfind("llama.cpp Q8_0 mix", 0) == 0);
+}
+
+TEST_CASE("llama.cpp compute buffer: FFN stage + KQ mask + one logits row, checked against measured sizes",
+          "[model_files][gguf][compute]") {
+  const auto load = [](const char* name) {
+    const std::string path = std::string(GPUADVISE_SOURCE_DIR) + "/tests/data/configs/" + name + ".config.json";
+    return shape_from_hf_config(read_text_file(path, "fixture"), path);
+  };
+  const double MiB = 1024.0 * 1024;
+  // Qwen2.5-3B: hidden 2048, MLP 11008, vocab 151936; context 4096, micro-batch 512.
+  const auto q = load("qwen2.5-3b");
+  const auto b = llamacpp_compute_buffer(q, 4096);
+  CHECK(b.n_ubatch == 512);
+  const double expected = 4.0 * 512 * (3 * 11008 + 3 * 2048) + 2.0 * 4096 * 512 + 4.0 * 151936;
+  CHECK(b.expected == Approx(expected).epsilon(1e-12));
+  // gguf-parser-go's sweep measured 80.59 MiB for qwen2.5-3b-instruct-q4_k_m.gguf at context 4096.
+  CHECK(b.low <= 80.59 * MiB);
+  CHECK(b.high >= 80.59 * MiB);
+  CHECK(b.expected / MiB == Approx(80.59).epsilon(0.01));
+  // Without flash attention the f32 K*Q scores of 16 heads dominate at long context.
+  const auto no_fa = llamacpp_compute_buffer(q, 32768, false);
+  CHECK(no_fa.expected == Approx(4.0 * 32768 * 512 * 16 + 2.0 * 32768 * 512 + 4.0 * 151936).epsilon(1e-12));
+  // A short context caps the micro-batch.
+  CHECK(llamacpp_compute_buffer(q, 256).n_ubatch == 256);
+  // gpt-oss-20b (MoE, 4 of 32 experts of 2880): the sweep measured 91.58 MiB; the MoE range holds it.
+  const auto oss = llamacpp_compute_buffer(load("gpt-oss-20b-bf16"), 4096);
+  CHECK(oss.expected == Approx(4.0 * 512 * (3 * 4 * 2880.0 + 3 * 2880) + 4.0 * 512 * 4 * 2880 + 2.0 * 4096 * 512 +
+                               4.0 * 201088).epsilon(1e-12));
+  CHECK(oss.low <= 91.58 * MiB);
+  CHECK(oss.high >= 91.58 * MiB);
+}

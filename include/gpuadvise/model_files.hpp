@@ -60,6 +60,43 @@ const GgmlType* ggml_type(int id);
 /// The layout of a ggml type by name ("Q4_K", "iq4_xs", ...); nullptr when unknown.
 const GgmlType* ggml_type_by_name(std::string_view name);
 
+/// A llama.cpp quantization label: a file type `llama-quantize` writes (Q4_K_M, Q5_K_S, IQ4_XS, Q8_0, ...).
+struct GgufLabel {
+  const char* name = "";   ///< "Q4_K_M"
+  int file_type = 0;       ///< llama.h `enum llama_ftype` value, as a GGUF's general.file_type stores it
+  const char* base = "";   ///< the default ggml type (llama-quant.cpp llama_ftype_get_default_type)
+};
+/// The label by name, case- and punctuation-insensitive ("q5_k_m", "Q5_K_M"; Q3_K/Q4_K/Q5_K = the _M mix);
+/// nullptr when unknown.
+const GgufLabel* gguf_label_by_name(std::string_view name);
+/// The label of a GGUF's general.file_type; nullptr when unknown.
+const GgufLabel* gguf_label_by_file_type(long long file_type);
+/// Every label, comma-separated, for error messages.
+std::string gguf_label_names();
+/// The gpuadvise precision whose kernels and GPU support a label uses: Q8_0 -> q8_0; the 32-element
+/// legacy types (Q4_0, Q4_1, Q5_0, Q5_1, IQ4_NL) -> q4_0; K, IQ, TQ and MXFP4_MOE mixes -> q4_k_m.
+Precision gguf_label_family(const GgufLabel& label);
+
+/// The bytes a label gives a shape: each 2-D weight at the type llama.cpp's quantizer picks for its role
+/// and layer (llama-quant.cpp), 1-D weights and routers in F32.
+struct GgufMix {
+  const GgufLabel* label = nullptr;
+  double bytes = 0;
+  double params = 0;
+  std::map<std::string, double> bytes_by_type;
+};
+GgufMix gguf_mix(const ModelShape& shape, const GgufLabel& label);
+
+/// llama.cpp's compute buffer (the "CUDA0 compute buffer size" it logs at start-up) for a context of
+/// `n_ctx` KV cells at the default micro-batch of 512 tokens, fully offloaded: the larger of the FFN
+/// stage and (without flash attention) the K*Q scores, plus the f16 KQ mask and one row of logits
+/// (docs/model-files.md, with its measured range).
+struct LlamaCppComputeBuffer {
+  double low = 0, expected = 0, high = 0; ///< bytes
+  double n_ubatch = 0;
+};
+LlamaCppComputeBuffer llamacpp_compute_buffer(const ModelShape& shape, double n_ctx, bool flash_attention = true);
+
 /// A GGUF file's header: metadata, tensor table, and the model shape its metadata describes.
 struct GgufModel {
   std::uint32_t version = 0;
@@ -86,6 +123,7 @@ struct ModelFiles {
   std::string described_as;            ///< "safetensors headers (4 files)", "GGUF tensor table"
   std::vector<std::string> notes;
   bool gguf = false;
+  const GgufLabel* gguf_file_type = nullptr; ///< a GGUF's general.file_type, when it names a known label
 };
 
 /// The Hugging Face hub cache folder: $HF_HUB_CACHE, else $HF_HOME/hub, else ~/.cache/huggingface/hub.

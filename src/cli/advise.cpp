@@ -115,7 +115,7 @@ void setup_advise(CLI::App& app, AdviseCli& o) {
   app.add_option("--model,-m", o.workload.model, "Model: a size (13B, 7b, 350M, 1.5T, 13e9) or a preset (llama-2-13b)");
   app.add_option("--model-config", o.model_config, "A Hugging Face config.json to take the model's shape from");
   app.add_option("--precision,-p", o.precision,
-                 "Weights and compute: fp32|fp16|bf16|fp8|int8|int8-wo|int4|nf4|nvfp4 (fp4)|mxfp4|q8_0|q4_0|q4_k_m (default fp16, or the model file's own format)");
+                 "Weights and compute: fp32|fp16|bf16|fp8|int8|int8-wo|int4|nf4|nvfp4 (fp4)|mxfp4, or a llama.cpp GGUF label (Q8_0, Q6_K, Q5_K_M, Q4_K_M, Q4_0, IQ4_XS, ...; runs on llama.cpp) (default fp16, or the model file's own format)");
   app.add_option("--kv-precision", o.kv_precision, "KV cache: fp16|bf16|fp8|int8 (default: the 16-bit compute dtype)");
   app.add_option("--batch,-b", o.batch,
                  "Concurrent sequences (default: per GPU, the batch with the lowest job cost that fits, up to 256)");

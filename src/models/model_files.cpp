@@ -163,6 +163,11 @@ ModelFiles load_model_path(const std::string& path) {
     m.notes = g.notes;
     std::string dominant;
     m.stored_precision = gguf_label(g.table, &dominant);
+    if (const auto ft = g.metadata.find("general.file_type"); ft != g.metadata.end()) {
+      char* end = nullptr;
+      const long long v = std::strtoll(ft->second.c_str(), &end, 10);
+      if (end && *end == '\0') m.gguf_file_type = gguf_label_by_file_type(v);
+    }
     m.described_as = fmt::format("GGUF v{} tensor table of {} tensors: {}", g.version, g.table.tensors.size(), describe_bytes(g.table));
     m.table = std::move(g.table);
     return m;

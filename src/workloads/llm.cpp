@@ -2,6 +2,7 @@
 // estimators themselves are in src/estimate.cpp (inference) and src/training.cpp (training).
 #include "../generative_estimate.hpp"
 
+#include <gpuadvise/model_files.hpp>
 #include <gpuadvise/advisor.hpp>
 #include <gpuadvise/units.hpp>
 
@@ -66,6 +67,27 @@ std::vector<Part> llm_parts(const Workload& w, const Candidate& c, const Assumpt
                                    explain_gb(m.kv_cache_bytes)),
                m.kv_cache_bytes, "bytes", {shape_source}});
   const double act_bpe = activation_bytes_per_element(p);
+  if (runtime_for(w, a) == "llamacpp") {
+    // llama.cpp's compute buffer (src/models/gguf_mix.cpp): one per GPU of its layer split.
+    const double n_ctx = static_cast<double>(c.batch) * static_cast<double>(w.context);
+    const auto buffer = llamacpp_compute_buffer(s, n_ctx);
+    const double f_active = s.moe ? static_cast<double>(s.moe->experts_per_token) * s.moe->expert_intermediate_size +
+                                         s.moe->num_shared_experts * static_cast<double>(s.moe->shared_expert_intermediate_size > 0
+                                                                                             ? s.moe->shared_expert_intermediate_size
+                                                                                             : s.moe->expert_intermediate_size)
+                                   : s.intermediate_size;
+    Part part{"activation_bytes",
+              "llama.cpp compute buffer: 4 B x ubatch x (3 f + 3 h) (+ 4 B x ubatch x k x h for MoE) + 2 B x n_ctx x ubatch "
+              "(KQ mask) + 4 B x vocab (one logits row); flash attention on (llama.cpp's default)",
+              fmt::format("4 x {} x (3 x {} + 3 x {}){} + 2 x {} x {} + 4 x {} = {}", explain_num(buffer.n_ubatch),
+                          explain_num(f_active), s.hidden_size,
+                          s.moe ? fmt::format(" + 4 x {} x {} x {}", explain_num(buffer.n_ubatch), s.moe->experts_per_token, s.hidden_size) : "",
+                          explain_num(n_ctx), explain_num(buffer.n_ubatch), s.vocab_size, explain_gb(m.activation_bytes)),
+              m.activation_bytes, "bytes",
+              {"gguf-parser-go testdata/llamacpp_compute_buffer_sweep.json (measured CUDA compute buffers); docs/model-files.md"}};
+    part.range = Span{buffer.low, buffer.expected, buffer.high};
+    t.push_back(part);
+  } else
   t.push_back({"activation_bytes",
                "(min(batch x context, max batched tokens) x (4h + (a + 2k) d + 3 f) x activation bytes + min(batch, 256) x vocab x 4 B) / GPUs",
                fmt::format("(min({} x {}, {}) x (4 x {} + {} x {} + 3 x {}) x {} B + {} x {} x 4 B) / {} = {}", c.batch, w.context,
