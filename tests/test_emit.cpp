@@ -108,9 +108,9 @@ std::string replaced(std::string text, const std::string& from, const std::strin
 
 /// The emitted file with one value changed fails `check` with `rule` on the changed line.
 void fails_on_line(const std::string& text, const std::string& path, const std::string& from, const std::string& to,
-                   const std::string& rule) {
+                   const std::string& rule, const std::string& key_line = "") {
   const std::string edited = replaced(text, from, to);
-  const int line = line_with(edited, to);
+  const int line = line_with(edited, key_line.empty() ? to : key_line);
   const auto results = check(edited, path);
   bool found = false;
   for (const auto& r : results)
@@ -346,7 +346,8 @@ TEST_CASE("emit round trip: Kubernetes Deployment and Service have what kubectl 
   CHECK(errors(results) == 0);
   fails_on_line(yaml, "k8s-vllm.yaml", "replicas: 1", "replicas: 0", "k8s-replicas");
   fails_on_line(yaml, "k8s-vllm.yaml", "nvidia.com/gpu: 4", "nvidia.com/gpu: 2", "k8s-gpu-limit");
-  fails_on_line(yaml, "k8s-vllm.yaml", "- \"4\"", "- \"3\"", "tensor-parallel-invalid");
+  // A list of args: the finding is on the flag's line (the key), the value follows it.
+  fails_on_line(yaml, "k8s-vllm.yaml", "- \"4\"", "- \"3\"", "tensor-parallel-invalid", "- --tensor-parallel-size");
 }
 
 TEST_CASE("check: a hand-written Kubernetes Deployment running the OpenAI server module") {

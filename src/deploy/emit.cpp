@@ -435,8 +435,8 @@ std::vector<EmittedFile> emit_skypilot(const ServeSettings& s, const Workload& w
     throw InputError(fmt::format("--emit skypilot: no SkyPilot accelerator name is known for {}", s.gpu_name));
   if (s.pp > 1)
     throw InputError(fmt::format("--emit skypilot: the plan puts {} pipeline stages on {} nodes, which needs a Ray cluster "
-                                 "across them; emit vllm for the command, or fix a one-node plan with --count {} (or more "
-                                 "GPUs per node)",
+                                 "across them that this file does not set up; emit vllm for the command, or plan on a "
+                                 "provider or GPU whose instance holds all {} GPUs",
                                  s.pp, s.pp, s.tp * s.pp));
   const std::string accelerators = fmt::format("{}:{}", names->skypilot, s.tp);
   std::string y = fmt::format("# SkyPilot service for {} on {} x {} (gpuadvise --emit skypilot).\n", w.shape.name, s.tp * s.pp,
@@ -468,8 +468,9 @@ std::vector<EmittedFile> emit_k8s(const ServeSettings& s, const Workload& w) {
   const GpuNames* names = names_of(s.gpu_id);
   if (!names) throw InputError(fmt::format("--emit k8s: no Kubernetes node label is known for {}", s.gpu_name));
   if (s.pp > 1)
-    throw InputError("--emit k8s: a plan with pipeline stages across nodes needs a multi-node launcher (LeaderWorkerSet); "
-                     "emit skypilot, or plan with fewer GPUs");
+    throw InputError("--emit k8s: the plan puts pipeline stages on several nodes, which needs a Ray cluster across them "
+                     "(a multi-node launcher such as LeaderWorkerSet); emit vllm for the command, or plan on a provider or "
+                     "GPU whose instance holds all the GPUs");
   const std::string resource = s.amd ? "amd.com/gpu" : "nvidia.com/gpu";
   const std::string label = s.amd ? "amd.com/gpu.product-name" : "nvidia.com/gpu.product";
   const std::string image = s.amd ? "rocm/vllm:latest" : "vllm/vllm-openai:latest";
