@@ -763,7 +763,7 @@ YAML::Node launch_as_config(const Launch& launch, const std::string& file, const
   try {
     return YAML::Load(text);
   } catch (const YAML::Exception& e) {
-    throw InternalError(fmt::format("{}: the launch's arguments as a config: {}", file, e.msg));
+    invalid(file, 0, fmt::format("the {} server's arguments cannot be read: {}", launch.server, e.msg));
   }
 }
 
@@ -915,7 +915,9 @@ Spec read_k8s_deployment(const YAML::Node& root, const std::string& file, const 
   const std::string where = fmt::format("Deployment '{}'", name);
   const YAML::Node spec_node = root["spec"];
   if (!spec_node || !spec_node.IsMap()) invalid(file, line_of(root), where + ": missing spec");
-  const YAML::Node pod = spec_node["template"] && spec_node["template"]["spec"] ? spec_node["template"]["spec"] : YAML::Node();
+  const YAML::Node pod = spec_node["template"] && spec_node["template"].IsMap() && spec_node["template"]["spec"]
+                            ? spec_node["template"]["spec"]
+                            : YAML::Node();
   if (!pod || !pod.IsMap()) invalid(file, line_of(spec_node), where + ": missing spec.template.spec");
   const YAML::Node containers = pod["containers"];
   if (!containers || !containers.IsSequence() || containers.size() == 0)
@@ -972,7 +974,9 @@ Spec read_k8s_deployment(const YAML::Node& root, const std::string& file, const 
             "set replicas: 1 or more");
   }
   // The GPU limit must hold the whole tensor x pipeline group on one pod.
-  const YAML::Node limits = server["resources"] && server["resources"]["limits"] ? server["resources"]["limits"] : YAML::Node();
+  const YAML::Node limits = server["resources"] && server["resources"].IsMap() && server["resources"]["limits"]
+                                ? server["resources"]["limits"]
+                                : YAML::Node();
   const char* resource = nullptr;
   for (const char* r : {"nvidia.com/gpu", "amd.com/gpu"})
     if (limits && limits.IsMap() && limits[r]) resource = r;
@@ -1045,8 +1049,12 @@ Spec read_skypilot(const YAML::Node& root, const std::string& text, const std::s
       gpu_name = value.substr(0, colon);
       per_node = 1;
       if (colon != std::string::npos) {
-        YAML::Node count = YAML::Load(value.substr(colon + 1));
-        per_node = whole(count, file, where, "accelerators count", 0, 4096);
+        const std::string count = value.substr(colon + 1);
+        char* end = nullptr;
+        const double n = std::strtod(count.c_str(), &end);
+        if (count.empty() || end != count.c_str() + count.size() || !(n >= 0 && n <= 4096) || n != std::floor(n))
+          invalid(file, accelerators_line, fmt::format("{}: accelerators '{}': the count after ':' must be a whole number", where, value));
+        per_node = static_cast<int>(n);
       }
     } else if (acc.IsMap() && acc.size() == 1) {
       gpu_name = key_text(acc.begin()->first, file);
@@ -1078,7 +1086,9 @@ Spec read_skypilot(const YAML::Node& root, const std::string& text, const std::s
       error("skypilot-readiness-probe", key_line(root, "service", file),
             "service has no readiness_probe: SkyServe needs one to route traffic", "add readiness_probe: /health");
     for (const YAML::Node& replicas :
-         {service["replicas"], service["replica_policy"] ? service["replica_policy"]["min_replicas"] : YAML::Node()})
+         {service["replicas"], service["replica_policy"] && service["replica_policy"].IsMap()
+                                   ? service["replica_policy"]["min_replicas"]
+                                   : YAML::Node()})
       if (replicas && !replicas.IsNull() && whole(replicas, file, where, "replicas", 0, 100000) < 1)
         error("skypilot-replicas", line_of(replicas), fmt::format("replicas {} serves no traffic", replicas.Scalar()),
               "set replicas: 1 or more");

@@ -122,6 +122,10 @@ std::string comment(const std::string& text, const std::string& indent = "") {
 
 /// The Hugging Face id to load: the id the user typed, else the preset's first hub alias.
 std::string hub_id(const Workload& w) {
+  if (w.origin == ModelOrigin::bare_size)
+    throw InputError(fmt::format("--emit: '{}' is a size, not a checkpoint the engine can load: give --model a Hugging "
+                                 "Face id (org/name) or a preset",
+                                 w.model_text));
   if (w.model_text.find('/') != std::string::npos && w.origin != ModelOrigin::config_file) return w.model_text;
   for (const auto& alias : w.shape.aliases)
     if (alias.find('/') != std::string::npos) return alias;
