@@ -394,3 +394,47 @@ TEST_CASE("emit: the Kubernetes label and SkyPilot name tables read back to the 
   CHECK(gpu_from_skypilot_name("l40s") == std::optional<std::string>("l40s"));
   CHECK_FALSE(gpu_from_skypilot_name("TPU-v5"));
 }
+
+TEST_CASE("emit: an AMD plan asks Kubernetes for amd.com/gpu on nodes AMD's labeller marks") {
+  const Plan p = plan("llama-3.1-8b", "mi300x", 1);
+  const auto files = emit_files(EmitTarget::k8s, p.workload, p.pick);
+  const std::string yaml = file_named(files, "k8s-vllm.yaml").content;
+  const YAML::Node d = YAML::Load(yaml.substr(0, yaml.find("\n---\n")));
+  const YAML::Node pod = d["spec"]["template"]["spec"];
+  CHECK(pod["nodeSelector"]["amd.com/gpu.product-name"].as<std::string>() == "AMD_Instinct_MI300X_OAM");
+  CHECK(pod["containers"][0]["resources"]["limits"]["amd.com/gpu"].as<int>() == 1);
+  const auto results = check(yaml, "k8s-amd.yaml");
+  REQUIRE(results.size() == 1);
+  CHECK(results[0].gpu == "mi300x");
+  CHECK(errors(results) == 0);
+  CHECK_THROWS_AS(emit_files(EmitTarget::trtllm, p.workload, p.pick), InputError); // NVIDIA only
+}
+
+TEST_CASE("check: a hand-written launch script, quoted and with --flag=value, points findings at its lines") {
+  const std::string script = "#!/bin/bash\n"
+                             "set -e  # stop on errors\n"
+                             "export HF_HOME=/models\n"
+                             "vllm serve 'meta-llama/Llama-3.1-8B' --max-model-len=8192 \\\n"
+                             "    --tensor-parallel-size \"3\" \\\n"
+                             "    --no-enable-prefix-caching --port 8000\n";
+  CheckOptions options;
+  options.gpu = "l40s";
+  const auto results = check_text(script, "serve.sh", gpus(), models(), assumptions(), options);
+  REQUIRE(results.size() == 1);
+  CHECK(results[0].count == 3);
+  bool found = false;
+  for (const auto& f : results[0].findings)
+    if (f.rule == "tensor-parallel-invalid") {
+      found = true;
+      CHECK(f.line == 5);
+    }
+  CHECK(found);
+  // A typo of an engine argument is refused on its line, as in a YAML config.
+  try {
+    check_text("vllm serve meta-llama/Llama-3.1-8B \\\n  --max-modle-len 8192\n", "typo.sh", gpus(), models(), assumptions(),
+               options);
+    FAIL("a typo was accepted");
+  } catch (const InputError& e) {
+    CHECK(std::string(e.what()).find("typo.sh:2:") != std::string::npos);
+  }
+}

@@ -451,9 +451,15 @@ std::vector<EmittedFile> emit_skypilot(const ServeSettings& s, const Workload& w
   y += "resources:\n";
   y += comment(fmt::format("accelerators {}: the plan's {} GPU{} per replica", accelerators, s.tp, s.tp == 1 ? "" : "s"), "  ");
   y += fmt::format("  accelerators: {}\n", accelerators);
-  if (!s.instance_type.empty()) {
+  // SkyPilot's infra names for the catalog's providers it launches on (docs.skypilot.co, "infra").
+  const bool sky_cloud = s.provider == "aws" || s.provider == "gcp" || s.provider == "azure" || s.provider == "lambda" ||
+                         s.provider == "runpod";
+  if (!s.instance_type.empty() && sky_cloud) {
     y += comment(fmt::format("instance_type {}: the {} machine the plan rents and prices", s.instance_type, s.provider), "  ");
     y += fmt::format("  infra: {}\n  instance_type: {}\n", s.provider, s.instance_type);
+  } else if (!s.instance_type.empty()) {
+    y += comment(fmt::format("the plan priced {}'s {}; SkyPilot picks the cheapest cloud offering the accelerators",
+                             s.provider, s.instance_type), "  ");
   }
   y += fmt::format("  ports: {}\n", k_port);
   y += "envs:\n  HF_TOKEN: \"\"  # set for gated checkpoints: sky serve up --env HF_TOKEN\n";
