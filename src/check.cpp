@@ -1,6 +1,7 @@
 #include "json_fields.hpp"
 
 #include <gpuadvise/check.hpp>
+#include <gpuadvise/emit.hpp>
 #include <gpuadvise/engine_memory.hpp>
 #include <gpuadvise/report.hpp>
 #include <gpuadvise/evaluation.hpp>
@@ -100,6 +101,8 @@ struct Spec {
   /// The file's own name and line for each option a key sets ("--context" -> max-model-len, line 4), so
   /// messages speak the file's language.
   std::map<std::string, std::pair<std::string, int>> keys;
+  /// A rule's finding points at the key that decides it (tensor-parallel-invalid -> tensor-parallel-size's line).
+  std::map<std::string, int> rule_lines;
 };
 
 /// An option's message in the file's terms: each "--flag" a key of the file set becomes that key, and
@@ -324,7 +327,7 @@ Spec read_deployment(const YAML::Node& node, const std::string& file, std::size_
 const std::set<std::string> k_vllm_used = {"model", "tensor_parallel_size", "max_model_len", "max_num_seqs",
                                            "gpu_memory_utilization", "dtype", "quantization", "kv_cache_dtype",
                                            "max_num_batched_tokens", "gpu", "gpu_count", "count", "name", "block_size",
-                                           "enable_chunked_prefill", "vllm_version"};
+                                           "enable_chunked_prefill", "vllm_version", "pipeline_parallel_size"};
 const std::set<std::string> k_vllm_harmless = {
     "host", "port", "served_model_name", "api_key", "trust_remote_code", "enable_prefix_caching", "disable_log_requests",
     "disable_log_stats", "uvicorn_log_level", "download_dir", "tokenizer", "tokenizer_mode", "revision", "seed",
@@ -415,11 +418,20 @@ Spec read_vllm(const YAML::Node& root, const std::string& file, const CheckOptio
   int tp = 1;
   if (keys.count("tensor_parallel_size"))
     tp = static_cast<int>(number(keys["tensor_parallel_size"], file, where, "tensor-parallel-size", 1, 1024));
-  int count = options.count > 0 ? options.count : tp;
+  int pp = 1;
+  if (keys.count("pipeline_parallel_size"))
+    pp = static_cast<int>(number(keys["pipeline_parallel_size"], file, where, "pipeline-parallel-size", 1, 1024));
+  spec.engine.pipeline_parallel = pp;
+  for (const auto& [rule, key] : std::initializer_list<std::pair<const char*, const char*>>{
+           {"tensor-parallel-invalid", "tensor_parallel_size"}, {"vllm-max-model-len-too-long", "max_model_len"},
+           {"vllm-max-model-len-above-model", "max_model_len"}, {"vllm-model-does-not-fit", "gpu_memory_utilization"},
+           {"vllm-concurrency-limited", "max_num_seqs"}, {"vllm-tp-differs", "tensor_parallel_size"}})
+    if (positions.count(key)) spec.rule_lines[rule] = positions.at(key).second;
+  int count = options.count > 0 ? options.count : tp * pp;
   if (options.count == 0 && (keys.count("gpu_count") || keys.count("count")))
     count = static_cast<int>(number(keys.count("gpu_count") ? keys["gpu_count"] : keys["count"], file, where, "gpu_count", 1, 4096));
   spec.count = count;
-  if (tp != count)
+  if (tp * pp != count)
     notes.push_back({"vllm-tp-differs", Severity::warning, spec.name, file, 0,
                      fmt::format("tensor-parallel-size {} but {} GPUs given: the check uses {} GPUs in tensor parallel",
                                  tp, count, count),
@@ -505,7 +517,7 @@ Spec read_vllm(const YAML::Node& root, const std::string& file, const CheckOptio
 /// SGLang server arguments that decide memory, and those known not to.
 const std::set<std::string> k_sglang_used = {"model_path", "tp_size", "tp", "mem_fraction_static", "context_length",
                                              "kv_cache_dtype", "quantization", "dtype", "max_running_requests",
-                                             "gpu", "gpu_count", "count", "name"};
+                                             "gpu", "gpu_count", "count", "name", "pp_size"};
 const std::set<std::string> k_sglang_harmless = {
     "host", "port", "served_model_name", "api_key", "trust_remote_code", "tokenizer_path", "log_level",
     "chunked_prefill_size", "max_prefill_tokens", "enable_mixed_chunk", "disable_radix_cache", "random_seed",
@@ -545,7 +557,13 @@ Spec read_sglang(const YAML::Node& root, const std::string& file, const CheckOpt
   int tp = 1;
   if (keys.count("tp_size") || keys.count("tp"))
     tp = static_cast<int>(number(keys.count("tp_size") ? keys["tp_size"] : keys["tp"], file, where, "tp-size", 1, 1024));
-  spec.count = options.count > 0 ? options.count : tp;
+  int pp = 1;
+  if (keys.count("pp_size")) pp = static_cast<int>(number(keys["pp_size"], file, where, "pp-size", 1, 1024));
+  spec.engine.pipeline_parallel = pp;
+  spec.count = options.count > 0 ? options.count : tp * pp;
+  for (const auto& [rule, key] : std::initializer_list<std::pair<const char*, const char*>>{
+           {"tensor-parallel-invalid", keys.count("tp_size") ? "tp_size" : "tp"}, {"sglang-model-does-not-fit", "mem_fraction_static"}})
+    if (positions.count(key)) spec.rule_lines[rule] = positions.at(key).second;
   if (!keys.count("mem_fraction_static"))
     invalid(file, 0, where + ": no mem-fraction-static: SGLang's default depends on its version, the GPU and tp-size; give it");
   spec.request.memory_utilization = number(keys["mem_fraction_static"], file, where, "mem-fraction-static", 0.05, 1);
@@ -600,6 +618,481 @@ Spec read_sglang(const YAML::Node& root, const std::string& file, const CheckOpt
   if (!ignored.empty())
     notes.push_back({"sglang-keys-ignored", Severity::info, spec.name, file, 0,
                      fmt::format("keys not modelled by the check: {}", fmt::join(ignored, ", ")), ""});
+  return spec;
+}
+
+/// One shell word and the 1-based line it starts on.
+struct Word {
+  std::string text;
+  int line = 0;
+};
+
+/// A shell script's simple commands as words (quotes, backslash escapes and continuations, comments), each
+/// word with its line; `first_line` is the line of text[0]. Enough shell for launch scripts, not a shell.
+std::vector<std::vector<Word>> shell_commands(const std::string& text, int first_line) {
+  std::vector<std::vector<Word>> commands(1);
+  std::string word;
+  bool in_word = false;
+  int line = first_line, word_line = first_line;
+  auto end_word = [&] {
+    if (in_word) commands.back().push_back({word, word_line});
+    word.clear();
+    in_word = false;
+  };
+  auto end_command = [&] {
+    end_word();
+    if (!commands.back().empty()) commands.emplace_back();
+  };
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    auto start = [&] {
+      if (!in_word) word_line = line;
+      in_word = true;
+    };
+    if (c == '\n') {
+      ++line;
+      end_command();
+    } else if (c == ' ' || c == '\t' || c == '\r') {
+      end_word();
+    } else if (c == '#' && !in_word) {
+      while (i + 1 < text.size() && text[i + 1] != '\n') ++i;
+    } else if (c == ';' || c == '&' || c == '|') {
+      end_command();
+    } else if (c == '\\') {
+      if (i + 1 < text.size() && text[i + 1] == '\n') {
+        end_word();
+        ++line;
+        ++i;
+      } else if (i + 1 < text.size()) {
+        start();
+        word += text[++i];
+      }
+    } else if (c == '\'' || c == '"') {
+      start();
+      for (++i; i < text.size() && text[i] != c; ++i) {
+        if (text[i] == '\n') ++line;
+        if (c == '"' && text[i] == '\\' && i + 1 < text.size()) ++i;
+        word += text[i];
+      }
+    } else {
+      start();
+      word += c;
+    }
+  }
+  end_command();
+  if (commands.back().empty()) commands.pop_back();
+  return commands;
+}
+
+/// A server launch found in a command: which server and its arguments (after the program, with the model
+/// as the positional argument of `vllm serve` and `trtllm-serve`).
+struct Launch {
+  std::string server;  ///< "vllm", "sglang", "trtllm"
+  std::vector<Word> args;
+  Word positional;     ///< the model, when given positionally
+};
+
+/// The launch a command runs, if it runs one: `[exec] vllm serve M ...`, `python[3] -m
+/// vllm.entrypoints.openai.api_server ...`, `python[3] -m sglang.launch_server ...`, `trtllm-serve M ...`.
+std::optional<Launch> find_launch(const std::vector<Word>& words) {
+  std::size_t i = 0;
+  while (i < words.size() && (words[i].text == "exec" || words[i].text.find('=') != std::string::npos)) ++i;
+  auto at = [&](std::size_t k) -> std::string { return i + k < words.size() ? words[i + k].text : std::string(); };
+  Launch launch;
+  std::size_t args = 0;
+  const bool python = at(0) == "python" || at(0) == "python3";
+  if (at(0) == "vllm" && at(1) == "serve") launch.server = "vllm", args = 2;
+  else if (python && at(1) == "-m" && at(2) == "vllm.entrypoints.openai.api_server") launch.server = "vllm", args = 3;
+  else if (python && at(1) == "-m" && at(2) == "sglang.launch_server") launch.server = "sglang", args = 3;
+  else if (at(0) == "trtllm-serve") launch.server = "trtllm", args = (at(1) == "serve" ? 2 : 1);
+  else return std::nullopt;
+  launch.args.assign(words.begin() + static_cast<std::ptrdiff_t>(i + args), words.end());
+  if (launch.server != "sglang" && !launch.args.empty() && launch.args.front().text.rfind("-", 0) != 0 &&
+      !(launch.server == "vllm" && args == 3)) {
+    launch.positional = launch.args.front();
+    launch.args.erase(launch.args.begin());
+  }
+  return launch;
+}
+
+/// A launch's arguments as an engine config mapping whose keys sit on the lines the arguments were on, so
+/// the config readers' messages point into the script: `--tp 4` on line 7 becomes `tp: "4"` on line 7
+/// (a YAML flow mapping keeps several keys on one line). `extra` adds keys (the GPU from a node selector).
+YAML::Node launch_as_config(const Launch& launch, const std::string& file, const char* model_key,
+                            const std::vector<std::pair<std::string, Word>>& extra) {
+  std::vector<std::pair<std::string, Word>> pairs = extra;
+  if (!launch.positional.text.empty()) pairs.push_back({model_key, launch.positional});
+  for (std::size_t i = 0; i < launch.args.size(); ++i) {
+    const Word& w = launch.args[i];
+    if (w.text.rfind("--", 0) != 0 || w.text.size() < 3)
+      invalid(file, w.line, fmt::format("'{}' is not an --argument of the {} server", w.text, launch.server));
+    std::string key = w.text.substr(2), value;
+    if (const auto eq = key.find('='); eq != std::string::npos) {
+      value = key.substr(eq + 1);
+      key = key.substr(0, eq);
+    } else if (i + 1 < launch.args.size() && launch.args[i + 1].text.rfind("--", 0) != 0) {
+      value = launch.args[++i].text;
+    } else if (key.rfind("no-", 0) == 0 || key.rfind("no_", 0) == 0) {
+      key = key.substr(3);
+      value = "false";
+    } else {
+      value = "true";
+    }
+    pairs.push_back({key, {value, w.line}});
+  }
+  int last = 1;
+  for (const auto& p : pairs) last = std::max(last, p.second.line);
+  std::vector<std::string> lines(static_cast<std::size_t>(last));
+  auto quoted = [](const std::string& t) {
+    std::string out = "\"";
+    for (char c : t) {
+      if (c == '"' || c == '\\') out += '\\';
+      out += c < ' ' ? ' ' : c;
+    }
+    return out + "\"";
+  };
+  bool first = true;
+  for (const auto& [key, value] : pairs) {
+    auto& row = lines[static_cast<std::size_t>(std::max(1, value.line) - 1)];
+    row += (first ? " " : ", ") + quoted(key) + ": " + quoted(value.text);
+    first = false;
+  }
+  std::string text = "{";
+  for (std::size_t i = 0; i < lines.size(); ++i) text += (i ? "\n " : "") + lines[i];
+  text += "}";
+  try {
+    return YAML::Load(text);
+  } catch (const YAML::Exception& e) {
+    invalid(file, 0, fmt::format("the {} server's arguments cannot be read: {}", launch.server, e.msg));
+  }
+}
+
+/// TensorRT-LLM's trtllm-serve arguments that decide memory, and those known not to.
+const std::set<std::string> k_trtllm_used = {"model", "tp_size", "pp_size", "max_seq_len", "max_batch_size",
+                                             "max_num_tokens", "kv_cache_free_gpu_memory_fraction",
+                                             "extra_llm_api_options", "gpu", "name"};
+const std::set<std::string> k_trtllm_harmless = {"host", "port", "backend", "trust_remote_code", "log_level", "tokenizer",
+                                                 "ep_size", "cluster_size", "num_postprocess_workers", "reasoning_parser",
+                                                 "gpus_per_node", "metadata_server_config_file", "server_role"};
+
+/// A trtllm-serve launch: the advisor's fit at max_seq_len on tp_size x pp_size GPUs, its limits checked,
+/// and the extra LLM API options file it names (KV cache dtype and free memory fraction) read too.
+Spec read_trtllm(const YAML::Node& root, const std::string& file, const CheckOptions& options,
+                 std::vector<CheckFinding>& notes) {
+  Spec spec;
+  spec.kind = "trtllm";
+  spec.line = 1;
+  EngineKeys k = read_engine_keys(root, file, "trtllm-serve", k_trtllm_used, k_trtllm_harmless,
+                                  [](const std::string&, const std::string& second) {
+                                    return fmt::format("'--{}' is given twice", second);
+                                  });
+  auto& keys = k.values;
+  const auto& positions = k.positions;
+  map_flag(spec, k, "--context", "max_seq_len");
+  map_flag(spec, k, "--model", "model");
+  if (options.gpu.empty()) map_flag(spec, k, "--gpu", "gpu");
+  if (!keys.count("model")) invalid(file, 0, "trtllm-serve: no model (the first argument)");
+  const std::string model = scalar(keys["model"], file, "trtllm-serve", "model");
+  spec.name = keys.count("name") ? scalar(keys["name"], file, "trtllm-serve", "name") : model;
+  spec.line = positions.count("model") ? positions.at("model").second : 1;
+  const std::string where = fmt::format("trtllm-serve '{}'", spec.name);
+  auto text = [&](const char* key) -> std::optional<std::string> {
+    auto it = keys.find(key);
+    if (it == keys.end() || it->second.IsNull()) return std::nullopt;
+    return scalar(it->second, file, where, key);
+  };
+  spec.request.model = model;
+  spec.gpu = options.gpu.empty() ? text("gpu").value_or("") : options.gpu;
+  if (spec.gpu.empty()) invalid(file, 0, where + ": no GPU: give --gpu NAME or a '# gpuadvise: gpu=NAME' line");
+  const int tp = keys.count("tp_size") ? static_cast<int>(number(keys["tp_size"], file, where, "--tp_size", 1, 1024)) : 1;
+  const int pp = keys.count("pp_size") ? static_cast<int>(number(keys["pp_size"], file, where, "--pp_size", 1, 1024)) : 1;
+  spec.count = options.count > 0 ? options.count : tp * pp;
+  for (const auto& [rule, key] : std::initializer_list<std::pair<const char*, const char*>>{
+           {"tensor-parallel-invalid", "tp_size"}, {"context-exceeds-model", "max_seq_len"}, {"memory-does-not-fit", "max_seq_len"}})
+    if (positions.count(key)) spec.rule_lines[rule] = positions.at(key).second;
+  spec.request.context = text("max_seq_len");
+  if (!spec.request.context) {
+    spec.request.context = "4096";
+    notes.push_back({"trtllm-max-seq-len-missing", Severity::warning, spec.name, file, 0,
+                     "no --max_seq_len: trtllm-serve uses the model's full context, the check assumed 4096",
+                     "set --max_seq_len to the longest request you serve"});
+  }
+  if (keys.count("max_batch_size")) number(keys["max_batch_size"], file, where, "--max_batch_size", 1, 1e6);
+  if (keys.count("max_num_tokens")) number(keys["max_num_tokens"], file, where, "--max_num_tokens", 1, 1e9);
+  if (keys.count("kv_cache_free_gpu_memory_fraction"))
+    number(keys["kv_cache_free_gpu_memory_fraction"], file, where, "--kv_cache_free_gpu_memory_fraction", 0.01, 1);
+  spec.request.batch = "1";
+  spec.request.output_tokens = "1";
+  spec.request.runtime = "trtllm";
+  if (const auto format = checkpoint_format_from_id(model))
+    spec.request.precision = *format == CheckpointFormat::fp8 ? "fp8" : *format == CheckpointFormat::int4 ? "int4" : "int8";
+  if (const auto extra = text("extra_llm_api_options")) {
+    // The options file, relative to the script (the emitted script changes to its own folder first).
+    const auto path = std::filesystem::path(file).parent_path() / *extra;
+    const std::string name = path.string();
+    std::string body;
+    try {
+      body = read_text_file(name, "extra LLM API options file");
+    } catch (const InputError& e) {
+      invalid(file, positions.at("extra_llm_api_options").second, e.what());
+    }
+    YAML::Node doc;
+    try {
+      doc = YAML::Load(body);
+    } catch (const YAML::Exception& e) {
+      invalid(name, e.mark.is_null() ? 0 : e.mark.line + 1, fmt::format("malformed YAML: {}", e.msg));
+    }
+    if (doc && !doc.IsMap()) invalid(name, line_of(doc), "expected a mapping of LLM API options");
+    if (doc) reject_duplicate_keys(doc, name);
+    if (const YAML::Node kv = doc ? doc["kv_cache_config"] : YAML::Node(); kv && kv.IsMap()) {
+      if (kv["free_gpu_memory_fraction"])
+        number(kv["free_gpu_memory_fraction"], name, "kv_cache_config", "free_gpu_memory_fraction", 0.01, 1);
+      if (kv["dtype"]) {
+        const std::string dtype = normalize_name(scalar(kv["dtype"], name, "kv_cache_config", "dtype"));
+        if (dtype == "fp8") spec.request.kv_precision = "fp8";
+        else if (dtype != "auto")
+          invalid(name, line_of(kv["dtype"]), fmt::format("kv_cache_config: dtype '{}' is not auto or fp8", dtype));
+      }
+    }
+  }
+  if (!k.ignored.empty())
+    notes.push_back({"trtllm-keys-ignored", Severity::info, spec.name, file, 0,
+                     fmt::format("arguments not modelled by the check: {}", fmt::join(k.ignored, ", ")), ""});
+  return spec;
+}
+
+/// The GPU a `# gpuadvise: gpu=NAME` line names (emitted files carry one), else empty.
+std::string marker_gpu(const std::string& text) {
+  const std::string tag = "# gpuadvise: gpu=";
+  for (std::size_t at = text.find(tag); at != std::string::npos; at = text.find(tag, at + 1))
+    if (at == 0 || text[at - 1] == '\n') {
+      const std::size_t start = at + tag.size();
+      const std::size_t end = text.find_first_of(" \t\r\n", start);
+      return text.substr(start, end == std::string::npos ? std::string::npos : end - start);
+    }
+  return "";
+}
+
+/// The spec a launch describes, read by its engine's config reader with the file's own lines.
+Spec read_launch(const Launch& launch, const std::string& file, const CheckOptions& options,
+                 std::vector<CheckFinding>& notes, const std::vector<std::pair<std::string, Word>>& extra) {
+  if (launch.server == "sglang")
+    return read_sglang(launch_as_config(launch, file, "model-path", extra), file, options, notes);
+  if (launch.server == "trtllm") return read_trtllm(launch_as_config(launch, file, "model", extra), file, options, notes);
+  const YAML::Node config = launch_as_config(launch, file, "model", extra);
+  if (!config["model"]) invalid(file, launch.args.empty() ? 0 : launch.args.front().line, "vllm serve: no model");
+  return read_vllm(config, file, options, notes);
+}
+
+/// The first server launch among a script's commands; nullopt when it runs none.
+std::optional<Launch> launch_in(const std::string& script, int first_line) {
+  for (const auto& command : shell_commands(script, first_line)) {
+    if (auto launch = find_launch(command)) return launch;
+    // `sh -c "vllm serve ..."`: the launch inside the string.
+    for (std::size_t i = 0; i + 1 < command.size(); ++i)
+      if (command[i].text == "-c")
+        if (auto inner = launch_in(command[i + 1].text, command[i + 1].line)) return inner;
+  }
+  return std::nullopt;
+}
+
+/// A scalar's whole-number value, or an error naming the key and line.
+int whole(const YAML::Node& node, const std::string& file, const std::string& where, const std::string& key, double min,
+          double max) {
+  const double v = number(node, file, where, key, min, max);
+  if (v != std::floor(v)) invalid(file, line_of(node), fmt::format("{}: {} must be whole", where, key));
+  return static_cast<int>(v);
+}
+
+/// A Kubernetes Deployment whose container runs the vLLM OpenAI server: the server's arguments checked as a
+/// vLLM config, the GPU from the node selector, the GPU limit against the tensor-parallel group, and the
+/// replica count.
+Spec read_k8s_deployment(const YAML::Node& root, const std::string& file, const std::string& marker,
+                         const CheckOptions& options, std::vector<CheckFinding>& notes) {
+  const YAML::Node meta = root["metadata"];
+  if (!meta || !meta.IsMap() || !meta["name"]) invalid(file, line_of(root), "Deployment: missing metadata.name");
+  const std::string name = scalar(meta["name"], file, "Deployment", "metadata.name");
+  const std::string where = fmt::format("Deployment '{}'", name);
+  const YAML::Node spec_node = root["spec"];
+  if (!spec_node || !spec_node.IsMap()) invalid(file, line_of(root), where + ": missing spec");
+  const YAML::Node pod = spec_node["template"] && spec_node["template"].IsMap() && spec_node["template"]["spec"]
+                            ? spec_node["template"]["spec"]
+                            : YAML::Node();
+  if (!pod || !pod.IsMap()) invalid(file, line_of(spec_node), where + ": missing spec.template.spec");
+  const YAML::Node containers = pod["containers"];
+  if (!containers || !containers.IsSequence() || containers.size() == 0)
+    invalid(file, line_of(pod), where + ": spec.template.spec.containers must be a non-empty list");
+  std::optional<Launch> launch;
+  YAML::Node server;
+  for (std::size_t index = 0; index < containers.size(); ++index) {
+    const YAML::Node c = containers[index];
+    if (!c.IsMap()) continue;
+    std::vector<Word> words;
+    for (const char* part : {"command", "args"})
+      if (c[part] && c[part].IsSequence())
+        for (const auto& w : c[part]) words.push_back({scalar(w, file, where, part), line_of(w)});
+    // No command: the vllm/vllm-openai image's entrypoint, the OpenAI server module.
+    if (!c["command"] && c["image"] && scalar(c["image"], file, where, "image").find("vllm") != std::string::npos)
+      words.insert(words.begin(), {{"python3", line_of(c)}, {"-m", line_of(c)}, {"vllm.entrypoints.openai.api_server", line_of(c)}});
+    launch = find_launch(words);
+    for (std::size_t i = 0; !launch && i + 1 < words.size(); ++i)
+      if (words[i].text == "-c") launch = launch_in(words[i + 1].text, words[i + 1].line);
+    if (launch) {
+      server = c;
+      break;
+    }
+  }
+  if (!launch || launch->server != "vllm")
+    invalid(file, line_of(containers), where + ": no container runs `vllm serve` or python3 -m vllm.entrypoints.openai.api_server");
+  std::vector<std::pair<std::string, Word>> extra = {{"name", {name, line_of(meta["name"])}}};
+  // The GPU: the node selector's product label, else --gpu, else the emitted marker line.
+  CheckOptions opts = options;
+  const YAML::Node selector = pod["nodeSelector"];
+  bool labelled = false;
+  for (const char* label : {"nvidia.com/gpu.product", "amd.com/gpu.product-name"})
+    if (selector && selector.IsMap() && selector[label] && options.gpu.empty()) {
+      const std::string value = scalar(selector[label], file, where, label);
+      std::string id = gpu_from_product_label(value).value_or(value);
+      if (!gpu_from_product_label(value)) std::replace(id.begin(), id.end(), '-', ' ');
+      extra.push_back({"gpu", {id, line_of(selector[label])}});
+      labelled = true;
+    }
+  if (!labelled && opts.gpu.empty()) {
+    if (marker.empty())
+      invalid(file, line_of(pod), where + ": no GPU: give --gpu NAME or a nodeSelector nvidia.com/gpu.product (GPU feature discovery)");
+    opts.gpu = marker;
+  }
+  Spec spec = read_launch(*launch, file, opts, notes, extra);
+  spec.line = line_of(root);
+  auto error = [&](const char* rule, int line, std::string message, std::string hint) {
+    notes.push_back({rule, Severity::error, spec.name, file, line, std::move(message), std::move(hint)});
+  };
+  if (spec_node["replicas"]) {
+    const int replicas = whole(spec_node["replicas"], file, where, "replicas", 0, 100000);
+    if (replicas < 1)
+      error("k8s-replicas", line_of(spec_node["replicas"]), fmt::format("replicas: {} runs no server", replicas),
+            "set replicas: 1 or more");
+  }
+  // The GPU limit must hold the whole tensor x pipeline group on one pod.
+  const YAML::Node limits = server["resources"] && server["resources"].IsMap() && server["resources"]["limits"]
+                                ? server["resources"]["limits"]
+                                : YAML::Node();
+  const char* resource = nullptr;
+  for (const char* r : {"nvidia.com/gpu", "amd.com/gpu"})
+    if (limits && limits.IsMap() && limits[r]) resource = r;
+  if (!resource) {
+    error("k8s-gpu-limit", line_of(server), where + ": the vLLM container has no nvidia.com/gpu (or amd.com/gpu) limit: it gets no GPU",
+          fmt::format("set resources.limits nvidia.com/gpu: {}", spec.count));
+  } else {
+    const int gpus = whole(limits[resource], file, where, resource, 0, 4096);
+    if (gpus != spec.count)
+      error("k8s-gpu-limit", line_of(limits[resource]),
+            fmt::format("{}: {} but the server's tensor x pipeline parallel group needs {} GPUs", resource, gpus, spec.count),
+            fmt::format("set {}: {}", resource, spec.count));
+  }
+  bool shm = false;
+  if (server["volumeMounts"] && server["volumeMounts"].IsSequence())
+    for (const auto& m : server["volumeMounts"])
+      if (m.IsMap() && m["mountPath"] && m["mountPath"].IsScalar() && m["mountPath"].Scalar() == "/dev/shm") shm = true;
+  if (!shm && spec.count > 1)
+    notes.push_back({"k8s-no-shm", Severity::warning, spec.name, file, line_of(server),
+                     "no /dev/shm volume: tensor-parallel workers share tensors through it, and the container default is 64 MB",
+                     "mount an emptyDir with medium: Memory at /dev/shm"});
+  return spec;
+}
+
+/// The first line at or after `from` (1-based) whose text, trimmed, is `content` trimmed; `from` if none.
+int line_of_text(const std::string& text, int from, const std::string& content) {
+  auto trim = [](std::string s) {
+    const auto a = s.find_first_not_of(" \t\r");
+    const auto b = s.find_last_not_of(" \t\r");
+    return a == std::string::npos ? std::string() : s.substr(a, b - a + 1);
+  };
+  const std::string wanted = trim(content);
+  int line = 1;
+  std::size_t pos = 0;
+  while (pos <= text.size()) {
+    const std::size_t end = std::min(text.find('\n', pos), text.size());
+    if (line >= from && trim(text.substr(pos, end - pos)) == wanted) return line;
+    if (end == text.size()) break;
+    pos = end + 1;
+    ++line;
+  }
+  return from;
+}
+
+/// A SkyPilot task or service YAML whose run command launches vLLM, SGLang or TensorRT-LLM: the server's
+/// arguments checked as that engine's config, the GPU and count from resources.accelerators, the
+/// service's replicas and readiness probe.
+Spec read_skypilot(const YAML::Node& root, const std::string& text, const std::string& file, const std::string& marker,
+                   const CheckOptions& options, std::vector<CheckFinding>& notes) {
+  const std::string where = "SkyPilot task";
+  const YAML::Node run = root["run"];
+  if (!run.IsScalar()) invalid(file, line_of(run), where + ": run must be a command string");
+  const std::string script = run.Scalar();
+  const std::string first = script.substr(0, script.find('\n'));
+  const int start = line_of_text(text, key_line(root, "run", file), first);
+  const auto launch = launch_in(script, start);
+  if (!launch) invalid(file, start, where + ": run starts no server (vllm serve, python -m sglang.launch_server, trtllm-serve)");
+  std::vector<std::pair<std::string, Word>> extra;
+  if (root["name"] && root["name"].IsScalar()) extra.push_back({"name", {root["name"].Scalar(), line_of(root["name"])}});
+  CheckOptions opts = options;
+  int per_node = 0, accelerators_line = 0;
+  const YAML::Node resources = root["resources"];
+  if (resources && resources.IsMap() && resources["accelerators"]) {
+    const YAML::Node acc = resources["accelerators"];
+    accelerators_line = line_of(acc);
+    std::string gpu_name;
+    if (acc.IsScalar()) {
+      const std::string value = acc.Scalar();
+      const auto colon = value.find(':');
+      gpu_name = value.substr(0, colon);
+      per_node = 1;
+      if (colon != std::string::npos) {
+        const std::string count = value.substr(colon + 1);
+        char* end = nullptr;
+        const double n = std::strtod(count.c_str(), &end);
+        if (count.empty() || end != count.c_str() + count.size() || !(n >= 0 && n <= 4096) || n != std::floor(n))
+          invalid(file, accelerators_line, fmt::format("{}: accelerators '{}': the count after ':' must be a whole number", where, value));
+        per_node = static_cast<int>(n);
+      }
+    } else if (acc.IsMap() && acc.size() == 1) {
+      gpu_name = key_text(acc.begin()->first, file);
+      per_node = whole(acc.begin()->second, file, where, "accelerators count", 0, 4096);
+    } else {
+      invalid(file, accelerators_line, where + ": resources.accelerators must be NAME:COUNT (one GPU kind, so the check knows which)");
+    }
+    if (options.gpu.empty()) extra.push_back({"gpu", {gpu_from_skypilot_name(gpu_name).value_or(gpu_name), accelerators_line}});
+  } else if (opts.gpu.empty()) {
+    if (marker.empty()) invalid(file, line_of(root), where + ": no resources.accelerators: give --gpu NAME or accelerators: NAME:COUNT");
+    opts.gpu = marker;
+  }
+  Spec spec = read_launch(*launch, file, opts, notes, extra);
+  spec.line = 1;
+  auto error = [&](const char* rule, int line, std::string message, std::string hint) {
+    notes.push_back({rule, Severity::error, spec.name, file, line, std::move(message), std::move(hint)});
+  };
+  const int nodes = root["num_nodes"] ? whole(root["num_nodes"], file, where, "num_nodes", 1, 4096) : 1;
+  if (per_node > 0 && per_node * nodes != spec.count)
+    error("skypilot-accelerators", accelerators_line,
+          fmt::format("accelerators give {} GPU{} per replica but the server's tensor x pipeline parallel group needs {}",
+                      per_node * nodes, per_node * nodes == 1 ? "" : "s", spec.count),
+          fmt::format("set accelerators to {} GPUs", spec.count));
+  if (per_node == 0 && accelerators_line > 0)
+    error("skypilot-accelerators", accelerators_line, "accelerators count 0: the server gets no GPU", "set the count after ':'");
+  if (const YAML::Node service = root["service"]) {
+    if (!service.IsMap()) invalid(file, line_of(service), where + ": service must be a mapping");
+    if (!service["readiness_probe"])
+      error("skypilot-readiness-probe", key_line(root, "service", file),
+            "service has no readiness_probe: SkyServe needs one to route traffic", "add readiness_probe: /health");
+    for (const YAML::Node& replicas :
+         {service["replicas"], service["replica_policy"] && service["replica_policy"].IsMap()
+                                   ? service["replica_policy"]["min_replicas"]
+                                   : YAML::Node()})
+      if (replicas && !replicas.IsNull() && whole(replicas, file, where, "replicas", 0, 100000) < 1)
+        error("skypilot-replicas", line_of(replicas), fmt::format("replicas {} serves no traffic", replicas.Scalar()),
+              "set replicas: 1 or more");
+  }
   return spec;
 }
 
@@ -733,7 +1226,10 @@ DeploymentResult evaluate_spec(const Spec& spec, const std::string& file, const 
   r.kind = spec.kind;
   r.count = spec.count;
   const std::string where = fmt::format("{} '{}'",
-                                        spec.kind == "vllm" ? "vLLM config" : spec.kind == "sglang" ? "SGLang config" : "deployment",
+                                        spec.kind == "vllm"     ? "vLLM config"
+                                        : spec.kind == "sglang" ? "SGLang config"
+                                        : spec.kind == "trtllm" ? "trtllm-serve"
+                                                                : "deployment",
                                         spec.name);
   const bool engine_config = spec.kind == "vllm" || spec.kind == "sglang";
   const Gpu* gpu = nullptr;
@@ -769,7 +1265,7 @@ DeploymentResult evaluate_spec(const Spec& spec, const std::string& file, const 
   std::optional<EngineMemory> engine;
   if (engine_config) {
     EngineLaunch settings = spec.engine;
-    settings.tensor_parallel = spec.count;
+    settings.tensor_parallel = std::max(1, spec.count / std::max(1, settings.pipeline_parallel));
     settings.max_model_len = w.context;
     try {
       engine = engine_memory(w.shape, *gpu, settings);
@@ -992,9 +1488,40 @@ std::vector<DeploymentResult> check_text(const std::string& text, const std::str
   std::vector<Spec> specs;
   std::vector<CheckFinding> notes;
   std::set<std::string> names;
-  for (const YAML::Node& root : load(text, file)) {
+  // Emitted files name their GPU on a "# gpuadvise: gpu=ID" line; --gpu and the file's own keys win.
+  const std::string marker = marker_gpu(text);
+  CheckOptions with_marker = options;
+  if (with_marker.gpu.empty()) with_marker.gpu = marker;
+  // A launch script (`vllm serve ...`, `python3 -m sglang.launch_server ...`, `trtllm-serve ...`).
+  {
+    const auto first = text.find_first_not_of(" \t\r\n");
+    std::string first_word;
+    for (const auto& command : shell_commands(text.substr(0, std::min(text.size(), std::size_t{1} << 20)), 1)) {
+      if (!command.empty()) first_word = command.front().text;
+      break;
+    }
+    const bool script = (first != std::string::npos && text.compare(first, 2, "#!") == 0) || first_word == "exec" ||
+                        first_word == "vllm" || first_word == "python" || first_word == "python3" || first_word == "trtllm-serve";
+    if (script && text.find('\0') == std::string::npos) {
+      const auto launch = launch_in(text, 1);
+      if (!launch) invalid(file, 0, "a shell script that starts no server (vllm serve, python3 -m sglang.launch_server, trtllm-serve)");
+      specs.push_back(read_launch(*launch, file, with_marker, notes, {}));
+    }
+  }
+  bool k8s_manifest = false;
+  for (const YAML::Node& root : specs.empty() ? load(text, file) : std::vector<YAML::Node>{}) {
   if (!root.IsMap()) invalid(file, line_of(root), "expected a mapping with 'deployments:' or a vLLM config with 'model:'");
-  if (root["deployments"]) {
+  if (root["apiVersion"] && root["kind"]) {
+    // A Kubernetes manifest: its Deployments are checked, the other objects (Service, ...) pass through.
+    k8s_manifest = true;
+    if (root["kind"].IsScalar() && root["kind"].Scalar() == "Deployment") {
+      specs.push_back(read_k8s_deployment(root, file, marker, options, notes));
+      if (!names.insert(specs.back().name).second)
+        invalid(file, specs.back().line, fmt::format("two Deployments named '{}' in one file", specs.back().name));
+    }
+  } else if (root["run"] && (root["resources"] || root["service"])) {
+    specs.push_back(read_skypilot(root, text, file, marker, options, notes));
+  } else if (root["deployments"]) {
     const YAML::Node list = root["deployments"];
     if (!list.IsSequence() || list.size() == 0)
       invalid(file, line_of(list), "'deployments' must be a non-empty list");
@@ -1008,23 +1535,30 @@ std::vector<DeploymentResult> check_text(const std::string& text, const std::str
         invalid(file, specs.back().line, fmt::format("duplicate deployment name '{}'", specs.back().name));
     }
   } else if (root["model-path"] || root["model_path"]) {
-    specs.push_back(read_sglang(root, file, options, notes));
+    specs.push_back(read_sglang(root, file, root["gpu"] ? options : with_marker, notes));
     if (!names.insert(specs.back().name).second)
       invalid(file, specs.back().line, fmt::format("two SGLang configs named '{}' in one file", specs.back().name));
   } else if (root["model"]) {
-    specs.push_back(read_vllm(root, file, options, notes));
+    specs.push_back(read_vllm(root, file, root["gpu"] ? options : with_marker, notes));
     if (!names.insert(specs.back().name).second)
       invalid(file, specs.back().line, fmt::format("two vLLM configs named '{}' in one file", specs.back().name));
   } else {
-    invalid(file, line_of(root), "neither a deployment file ('deployments:'), a vLLM config ('model:') nor an SGLang config ('model-path:')");
+    invalid(file, line_of(root), "neither a deployment file ('deployments:'), a vLLM config ('model:'), an SGLang config "
+                                 "('model-path:'), a Kubernetes manifest nor a SkyPilot task ('run:')");
   }
   }
+  if (k8s_manifest && specs.empty())
+    invalid(file, 0, "a Kubernetes manifest with no Deployment to check (its container runs vllm serve)");
   std::vector<DeploymentResult> results;
   for (const auto& spec : specs) {
     auto r = evaluate_spec(spec, file, gpus, models, assumptions, options);
     for (const auto& n : notes)
       if (n.deployment == spec.name) r.findings.insert(r.findings.begin(), n);
-    for (auto& f : r.findings) f.line = f.line ? f.line : spec.line;
+    for (auto& f : r.findings) {
+      f.line = f.line ? f.line : spec.line;
+      // The finding on the key that decides it, where the file gives that key.
+      if (const auto key = spec.rule_lines.find(f.rule); key != spec.rule_lines.end() && f.line == spec.line) f.line = key->second;
+    }
     r.passed = std::none_of(r.findings.begin(), r.findings.end(), [](const CheckFinding& f) { return f.severity == Severity::error; });
     results.push_back(std::move(r));
   }

@@ -2,6 +2,7 @@
 #include "cli/commands.hpp"
 
 #include <gpuadvise/advisor.hpp>
+#include <gpuadvise/emit.hpp>
 #include <gpuadvise/error.hpp>
 #include <gpuadvise/evaluation.hpp>
 #include <gpuadvise/explain.hpp>
@@ -13,6 +14,8 @@
 #include <fmt/format.h>
 
 #include <cstdlib>
+#include <filesystem>
+#include <fstream>
 #include <iostream>
 #include <unistd.h>
 
@@ -65,6 +68,57 @@ int print_advice(const AdviseCli& o, const std::string& format, const Advice& ad
     if (explained) write_explain_text(out, *explained, explain(advice.workload, *explained, assumptions));
   }
   return advice.recommendation.pick ? 0 : 1;
+}
+
+/// --emit: the pick's deployment files, written to --emit-dir or printed (alone, so they pipe into
+/// kubectl or a file); with --format json they are in the document's "emitted" list. Returns the exit code.
+int emit_advice(const AdviseCli& o, const std::string& format, const Advice& advice, const Assumptions& assumptions,
+                std::ostream& out) {
+  const EmitTarget target = parse_emit_target(o.emit);
+  if (!advice.recommendation.pick) {
+    print_advice(o, format, advice, assumptions, out);
+    if (format != "json") out << "nothing to emit: no plan fits\n";
+    return 1;
+  }
+  const Candidate& pick = advice.candidates[*advice.recommendation.pick];
+  const auto files = emit_files(target, advice.workload, pick);
+  std::vector<std::string> written;
+  if (!o.emit_dir.empty()) {
+    std::error_code ec;
+    std::filesystem::create_directories(o.emit_dir, ec);
+    if (ec) throw InputError(fmt::format("--emit-dir '{}': cannot create the folder: {}", o.emit_dir, ec.message()));
+    for (const auto& f : files) {
+      const auto path = std::filesystem::path(o.emit_dir) / f.name;
+      std::ofstream file(path, std::ios::binary);
+      file << f.content;
+      if (!file.flush()) throw InputError(fmt::format("--emit-dir: cannot write '{}'", path.string()));
+      file.close();
+      if (path.extension() == ".sh")
+        std::filesystem::permissions(path, std::filesystem::perms::owner_exec | std::filesystem::perms::group_exec |
+                                               std::filesystem::perms::others_exec,
+                                     std::filesystem::perm_options::add, ec);
+      written.push_back(path.string());
+    }
+  }
+  if (format == "json") {
+    auto doc = to_json(advice);
+    nlohmann::json list = nlohmann::json::array();
+    for (std::size_t i = 0; i < files.size(); ++i) {
+      list.push_back({{"target", std::string(to_string(target))}, {"name", files[i].name}, {"content", files[i].content}});
+      if (!written.empty()) list.back()["path"] = written[i];
+    }
+    doc["emitted"] = list;
+    out << doc.dump(2) << "\n";
+  } else if (written.empty()) {
+    for (const auto& f : files) {
+      if (files.size() > 1) out << fmt::format("# ==> {} <==\n", f.name);
+      out << f.content;
+    }
+  } else {
+    print_advice(o, format, advice, assumptions, out);
+    for (const auto& path : written) out << "wrote " << path << "\n";
+  }
+  return 0;
 }
 
 /// Options that do nothing for the chosen task are errors that name what applies instead. (Options of
@@ -169,6 +223,10 @@ void setup_advise(CLI::App& app, AdviseCli& o) {
   app.add_flag("--explain", o.explain,
                "Show every estimate of the pick (or of the one --gpu) as its formula, numbers and sources");
   app.add_flag("--no-color", o.no_color, "Never colour the output (NO_COLOR is also respected)");
+  app.add_option("--emit", o.emit,
+                 "Deployment files for the pick (or the fixed --gpu/--count/--provider): vllm | sglang | trtllm | skypilot | "
+                 "k8s (docs/deploy.md); printed, or written with --emit-dir");
+  app.add_option("--emit-dir", o.emit_dir, "Write the --emit files into this folder (created if missing)");
 }
 
 int run_advise(const AdviseCli& o, std::ostream& out) {
@@ -251,7 +309,14 @@ int run_advise(const AdviseCli& o, std::ostream& out) {
     else
       options.train_tokens = task == Task::pretrain ? 20 * workload.params_total : 1e8; // Chinchilla: 20 tokens/param
   }
+  if (!o.emit_dir.empty() && o.emit.empty()) throw InputError("--emit-dir applies only with --emit vllm|sglang|trtllm|skypilot|k8s");
+  if (!o.emit.empty()) {
+    parse_emit_target(o.emit); // a bad name is an error before any work
+    if (task != Task::inference) throw InputError("--emit writes serving files: it does not apply to --task " + o.task);
+    if (o.explain && o.emit_dir.empty()) throw InputError("--emit prints the files alone: leave out --explain (or use --emit-dir)");
+  }
   const Advice advice = advise(workload, inputs.catalog, inputs.assumptions, options);
+  if (!o.emit.empty()) return emit_advice(o, format, advice, inputs.assumptions, out);
   return print_advice(o, format, advice, inputs.assumptions, out);
 }
 

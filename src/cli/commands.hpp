@@ -38,6 +38,8 @@ struct AdviseCli {
   std::vector<std::string> lora_targets;
   bool offload = false;
   std::string node_network, gpus_per_node, max_hours, budget;
+  // Deployment files for the plan (docs/deploy.md).
+  std::string emit, emit_dir;
 };
 /// Registers the default command's options (on the top-level app).
 void setup_advise(CLI::App& app, AdviseCli& o);
