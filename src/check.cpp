@@ -766,11 +766,13 @@ DeploymentResult evaluate_spec(const Spec& spec, const std::string& file, const 
     pricing.region = spec.region.empty() ? options.region : spec.region;
     pricing.spot = spec.spot.value_or(options.spot);
     pricing.instances = options.instances;
-    require_pricing(gpus, pricing);
+    // A choice the file makes is an error in the file's terms (key and line); the command line's alone, in its own.
+    if (!spec.provider.empty() || !spec.region.empty() || spec.spot) require_pricing(gpus, pricing);
   } catch (const InputError& e) {
     const auto [message, line] = in_file_terms(e.what(), spec);
     invalid(file, line, fmt::format("{}: {}", where, message));
   }
+  require_pricing(gpus, pricing);
   r.gpu = gpu->id;
   r.model = w.shape.id;
   const std::string provider = pricing.provider;
