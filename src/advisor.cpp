@@ -314,6 +314,10 @@ Candidate evaluate(const Workload& workload, const Gpu& gpu, int count, const As
 std::string Candidate::plan_text() const {
   // The tensor-parallel group decides which link its all-reduces cross.
   const std::string link = intra_node_link(*gpu, training ? training->plan.tp : count).nvlink ? "NVLink" : "PCIe";
+  std::string rented;
+  if (machines)
+    rented = fmt::format(" ({} x {}{})", machines->instances, machines->instance.instance_type,
+                         machines->rounded_up ? fmt::format(", {} GPUs rented", machines->gpus) : "");
   if (training) {
     const auto& p = training->plan;
     std::vector<std::string> parts;
@@ -322,12 +326,9 @@ std::string Candidate::plan_text() const {
     if (p.dp > 1) parts.push_back(fmt::format("DP={}", p.dp));
     return fmt::format("{} x {}{}{}", p.gpus(), gpu->id, parts.empty() ? "" : ", " + fmt::format("{}", fmt::join(parts, " ")),
                        p.gpus() > 1 ? fmt::format(" over {}{}", link, training->perf.dp_crosses_nodes ? " + node network" : "")
-                                    : "");
+                                    : "") +
+           rented;
   }
-  std::string rented;
-  if (machines)
-    rented = fmt::format(" ({} x {}{})", machines->instances, machines->instance.instance_type,
-                         machines->rounded_up ? fmt::format(", {} GPUs rented", machines->gpus) : "");
   if (count > 1 && kind == WorkloadKind::analytics)
     return fmt::format("{} x {}, data split across GPUs (Dask-cuDF){}", count, gpu->id, rented);
   if (count > 1 && kind != WorkloadKind::llm) return fmt::format("{} x {}, work split across GPUs{}", count, gpu->id, rented);
@@ -380,25 +381,46 @@ std::string provider_display_name(const Gpu& gpu, std::string_view provider) {
   return std::string(provider);
 }
 
-/// Rents the candidate's GPUs as instances of the provider and prices them; a finding says which and why.
-void rent_machines(const Workload& w, Candidate& c, const MachinePlan& plan, const AdviseOptions& o) {
+/// The price of one instance of `plan` as a catalog Price (per instance-hour), with the row's date and source.
+/// A --price override for the GPU wins over the row, as over every catalog price: the instance's GPUs at that rate.
+Price instance_price(const Gpu& gpu, const MachinePlan& plan) {
   const Instance& in = plan.instance;
-  c.machines = plan;
+  for (const auto& p : gpu.prices)
+    if (p.tier == "override") {
+      Price price = p;
+      price.usd_per_hour = p.usd_per_hour * in.gpu_count;
+      price.source = fmt::format("{} x {} GPUs of {} ({})", format_usd(p.usd_per_hour), in.gpu_count, in.instance_type, p.source);
+      return price;
+    }
   Price price;
   price.provider = in.provider;
-  price.provider_name = provider_display_name(*c.gpu, in.provider);
+  price.provider_name = provider_display_name(gpu, in.provider);
   price.tier = plan.spot ? "spot" : "on-demand";
   price.usd_per_hour = plan.spot ? *in.spot_usd_per_hour : in.usd_per_hour;
   price.date = in.price_date;
-  price.source = fmt::format("instance {} ({} x {}), {}: {}", in.instance_type, in.gpu_count, c.gpu->id, in.region, in.source);
-  c.cost.priced = true;
-  c.cost.price = price;
-  c.cost.usd_per_hour = plan.usd_per_hour;
-  c.cost.job_usd = scaled_span(c.performance.job_s, plan.usd_per_hour / 3600.0);
-  if (c.performance.seconds_per_item.expected > 0)
-    c.cost.usd_per_item = scaled_span(c.performance.seconds_per_item, plan.usd_per_hour / 3600.0);
-  if (c.performance.job_tokens > 0) c.cost.usd_per_million_tokens = scaled_span(c.cost.job_usd, 1e6 / c.performance.job_tokens);
+  price.source = fmt::format("instance {} ({} x {}), {}: {}", in.instance_type, in.gpu_count, gpu.id, in.region, in.source);
+  return price;
+}
 
+/// The finding that says which instances a plan rents, at what price, and when the count was rounded up.
+void machine_finding(const Workload& w, Candidate& c, const MachinePlan& plan, const AdviseOptions& o);
+
+/// Rents the candidate's GPUs as instances of the provider and prices them; a finding says which and why.
+void rent_machines(const Workload& w, Candidate& c, const MachinePlan& plan, const AdviseOptions& o) {
+  c.machines = plan;
+  c.cost.priced = true;
+  c.cost.price = instance_price(*c.gpu, plan);
+  c.cost.usd_per_hour = plan.instances * c.cost.price.usd_per_hour;
+  c.cost.job_usd = scaled_span(c.performance.job_s, c.cost.usd_per_hour / 3600.0);
+  if (c.performance.seconds_per_item.expected > 0)
+    c.cost.usd_per_item = scaled_span(c.performance.seconds_per_item, c.cost.usd_per_hour / 3600.0);
+  if (c.performance.job_tokens > 0) c.cost.usd_per_million_tokens = scaled_span(c.cost.job_usd, 1e6 / c.performance.job_tokens);
+  machine_finding(w, c, plan, o);
+}
+
+void machine_finding(const Workload& w, Candidate& c, const MachinePlan& plan, const AdviseOptions& o) {
+  const Instance& in = plan.instance;
+  const Price price = instance_price(*c.gpu, plan);
   std::vector<int> sizes;
   std::vector<std::string> names;
   for (const Instance* shape : o.instances->shapes(c.gpu->id, o.provider, o.region)) {
@@ -411,7 +433,7 @@ void rent_machines(const Workload& w, Candidate& c, const MachinePlan& plan, con
   std::string message = fmt::format("{} x {} ({} x {}{}, GPUs joined by {}) in {} at {}/hr {} each, {} for the plan "
                                     "(price of {})",
                                     plan.instances, in.instance_type, in.gpu_count, c.gpu->name, host, in.interconnect,
-                                    in.region, format_usd(price.usd_per_hour), price.tier, format_usd(plan.usd_per_hour),
+                                    in.region, format_usd(price.usd_per_hour), price.tier, format_usd(plan.instances * price.usd_per_hour),
                                     in.price_date);
   std::vector<Remedy> remedies;
   std::string hint;
@@ -421,7 +443,7 @@ void rent_machines(const Workload& w, Candidate& c, const MachinePlan& plan, con
       counts = fmt::format("{} or {}", fmt::join(sizes.begin(), sizes.end() - 1, ", "), sizes.back());
     message = fmt::format("{} sells {} in instances of {} GPUs ({}): {} GPUs round up to {}", price.provider_name, c.gpu->name,
                           counts, fmt::join(names, ", "), c.count, message);
-    if (plan.instances == 1 && c.pp == 1 && w.kind == WorkloadKind::llm) {
+    if (plan.instances == 1 && c.pp == 1 && w.kind == WorkloadKind::llm && !c.training) {
       hint = fmt::format("{} of the {} GPUs rented sit idle: a count of {} costs the same", plan.gpus - c.count, plan.gpus,
                          plan.gpus);
       remedies.push_back({Setting::count, std::to_string(plan.gpus)});
@@ -542,22 +564,40 @@ Candidate evaluate_training(const Workload& w, const Gpu& gpu, const Assumptions
   c.precision = decide_precision(w, gpu);
   c.count_chosen = count == 0;
   const TrainingSetup& setup = *o.training;
+  // With the provider's instance shapes a plan rents whole instances: a node is the provider's largest shape of
+  // this GPU (so tensor parallelism stays inside one), and the plan pays for every GPU of the instances it rents.
+  const bool rented = o.instances && !o.provider.empty() && !o.instances->shapes(gpu.id, o.provider, o.region).empty();
+  Cluster cluster = o.cluster;
+  if (rented) cluster.gpus_per_node = largest_shape(*o.instances, gpu.id, o.provider, o.region);
   std::optional<PlanResult> best;
   std::optional<PlanResult> closest; // the plan that needs the least memory per GPU, for a candidate that fits nowhere
   auto consider = [&](int n) {
     std::optional<PlanResult> fit;
-    for (auto& plan : search_plans(w, setup, gpu, a, o.cluster, n)) {
+    for (auto& plan : search_plans(w, setup, gpu, a, cluster, n)) {
       if (!fit && plan.fits()) fit = plan;
       if (!closest || plan.memory.total_bytes < closest->memory.total_bytes) closest = plan;
     }
     return fit;
   };
-  const Price* price = gpu.price(o.provider);
+  const Price* price = rented ? nullptr : gpu.price(o.provider);
+  auto machines_for = [&](const PlanResult& p) -> std::optional<MachinePlan> {
+    if (!rented) return std::nullopt;
+    return plan_machines(*o.instances, gpu.id, p.plan.gpus(), p.plan.tp, o.provider, o.region, o.spot);
+  };
+  // USD per hour of a plan: its instances' price, else GPUs x the per-GPU price; nullopt when unpriced.
+  auto usd_per_hour = [&](const PlanResult& p) -> std::optional<double> {
+    if (rented) {
+      if (const auto m = machines_for(p)) return m->instances * instance_price(gpu, *m).usd_per_hour;
+      return std::nullopt;
+    }
+    if (price) return price->usd_per_hour * p.plan.gpus();
+    return std::nullopt;
+  };
   auto hours_of = [&](const PlanResult& p) { return o.train_tokens / p.perf.tokens_per_s.expected / 3600; };
   auto meets = [&](const PlanResult& p) {
     const double hours = hours_of(p);
-    return (!o.max_hours || hours <= *o.max_hours) &&
-           (!o.budget_usd || !price || hours * price->usd_per_hour * p.plan.gpus() <= *o.budget_usd);
+    const auto hourly = usd_per_hour(p);
+    return (!o.max_hours || hours <= *o.max_hours) && (!o.budget_usd || !hourly || hours * *hourly <= *o.budget_usd);
   };
   if (count > 0) {
     best = consider(count);
@@ -606,10 +646,16 @@ Candidate evaluate_training(const Workload& w, const Gpu& gpu, const Assumptions
   t.train_tokens = o.train_tokens;
   t.hours = {o.train_tokens / t.perf.tokens_per_s.high / 3600, o.train_tokens / t.perf.tokens_per_s.expected / 3600,
              o.train_tokens / t.perf.tokens_per_s.low / 3600};
-  if (price) {
-    c.cost.priced = true;
+  const std::optional<MachinePlan> machines = machines_for(*best);
+  if (machines) {
+    c.machines = machines;
+    c.cost.price = instance_price(gpu, *machines);
+  } else if (price) {
     c.cost.price = *price;
-    c.cost.usd_per_hour = price->usd_per_hour * c.count;
+  }
+  if (const auto hourly = usd_per_hour(*best)) {
+    c.cost.priced = true;
+    c.cost.usd_per_hour = *hourly;
     t.job_usd = {t.hours.low * c.cost.usd_per_hour, t.hours.expected * c.cost.usd_per_hour, t.hours.high * c.cost.usd_per_hour};
     c.cost.job_usd = t.job_usd;
     c.cost.usd_per_million_tokens = {t.job_usd.low / (o.train_tokens / 1e6), t.job_usd.expected / (o.train_tokens / 1e6),
@@ -617,13 +663,31 @@ Candidate evaluate_training(const Workload& w, const Gpu& gpu, const Assumptions
   }
   c.training = t;
   c.eligible = true;
+  if (machines) machine_finding(w, c, *machines, o);
+  if (rented && !machines) {
+    c.eligible = false;
+    c.findings.push_back({"machine-missing", Severity::error,
+                          fmt::format("{} has no {}instance of {} that holds a tensor-parallel group of {}{}", o.provider,
+                                      o.spot ? "spot-priced " : "", gpu.name, t.plan.tp,
+                                      o.region.empty() ? "" : fmt::format(" in {}", o.region)),
+                          o.spot ? "drop spot pricing or pick another provider" : "fewer GPUs per group, or another provider"});
+  }
+  if (!rented && (o.spot || !o.region.empty())) {
+    // Spot prices and regions live on instance rows; a GPU without them has neither.
+    c.cost = CostEstimate{};
+    c.eligible = false;
+    c.findings.push_back({"machine-missing", Severity::error,
+                          fmt::format("no {}instance of {} from {}{} in the instance catalog", o.spot ? "spot-priced " : "",
+                                      gpu.name, o.provider, o.region.empty() ? "" : " in " + o.region),
+                          "drop spot pricing or the region, or pick another provider"});
+  }
   if (!c.precision.native) {
     c.eligible = false;
     c.findings.push_back({"precision-not-native", Severity::error,
                           fmt::format("{} training is not native on {}", to_string(w.precision), gpu.name),
                           "train in fp16 on this GPU", {{Setting::precision, "fp16"}}});
   }
-  if (!price) {
+  if (!rented && !price && !o.spot && o.region.empty()) {
     c.eligible = false;
     c.findings.push_back({"price-missing", Severity::error, fmt::format("no on-demand price for {} in the catalog", gpu.name),
                           "add a price (a catalog \"prices\" entry or a price override)"});
@@ -635,10 +699,24 @@ Candidate evaluate_training(const Workload& w, const Gpu& gpu, const Assumptions
   if (t.perf.dp_crosses_nodes)
     c.findings.push_back({"plan-crosses-nodes", Severity::info,
                           fmt::format("the plan spans {} nodes of {} GPUs: gradient sync runs over the node network",
-                                      (c.count + o.cluster.gpus_per_node - 1) / o.cluster.gpus_per_node, o.cluster.gpus_per_node),
+                                      (c.count + cluster.gpus_per_node - 1) / cluster.gpus_per_node, cluster.gpus_per_node),
                           ""});
   if (c.eligible) apply_limits(c, o);
   return c;
+}
+
+void require_pricing(const GpuCatalog& catalog, const AdviseOptions& options) {
+  if ((options.spot || !options.region.empty()) && options.provider.empty())
+    throw InputError(options.spot ? "--spot needs --provider: spot prices are per provider and instance"
+                                  : "--region needs --provider: region names are per provider");
+  if (options.instances && !options.provider.empty() && options.instances->has_provider(options.provider)) {
+    options.instances->require_region(options.provider, options.region);
+  } else {
+    catalog.require_provider(options.provider);
+    if (!options.region.empty())
+      throw InputError(fmt::format("invalid --region '{}': the instance catalog has no rows for provider '{}'",
+                                   options.region, options.provider));
+  }
 }
 
 Advice advise(const Workload& workload, const GpuCatalog& catalog, const Assumptions& assumptions,
@@ -654,19 +732,7 @@ Advice advise(const Workload& workload, const GpuCatalog& catalog, const Assumpt
       if (std::find(gpus.begin(), gpus.end(), gpu) == gpus.end()) gpus.push_back(gpu);
     }
   }
-  if (options.training && (options.spot || !options.region.empty()))
-    throw InputError("--spot and --region apply to inference plans; training plans are priced per GPU-hour");
-  if ((options.spot || !options.region.empty()) && options.provider.empty())
-    throw InputError(options.spot ? "--spot needs --provider: spot prices are per provider and instance"
-                                  : "--region needs --provider: region names are per provider");
-  if (options.instances && !options.provider.empty() && options.instances->has_provider(options.provider)) {
-    options.instances->require_region(options.provider, options.region);
-  } else {
-    catalog.require_provider(options.provider);
-    if (!options.region.empty())
-      throw InputError(fmt::format("invalid --region '{}': the instance catalog has no rows for provider '{}'",
-                                   options.region, options.provider));
-  }
+  require_pricing(catalog, options);
 
   Advice advice;
   advice.workload = workload;

@@ -85,6 +85,8 @@ struct Spec {
   int count = 1;
   WorkloadRequest request;
   std::string provider;
+  std::string region;          ///< deployment `region:`; empty = the command line's
+  std::optional<bool> spot;    ///< deployment `spot:`; unset = the command line's
   std::optional<double> max_usd_per_hour, max_usd_per_job, max_hours, min_tokens_per_s, min_headroom;
   bool job_given = false;
   // vLLM only
@@ -133,7 +135,7 @@ std::pair<std::string, int> in_file_terms(std::string message, const Spec& spec)
 
 const std::set<std::string> k_deployment_keys = {
     "name", "gpu", "count", "model", "model_config", "precision", "kv_precision", "batch", "max_concurrent_sequences",
-    "context", "input_tokens", "output_tokens", "requests", "task", "runtime", "provider", "memory_utilization", "budget", "workload",
+    "context", "input_tokens", "output_tokens", "requests", "task", "runtime", "provider", "region", "spot", "memory_utilization", "budget", "workload",
     "replicas", "traffic", "slo"};
 const std::set<std::string> k_traffic_keys = {"rate", "concurrency", "input_tokens", "output_tokens", "input_spread",
                                               "output_spread", "length_profile", "requests", "seed"};
@@ -263,7 +265,8 @@ Spec read_deployment(const YAML::Node& node, const std::string& file, std::size_
            {"--model-config", "model_config"}, {"--model", "model"}, {"--precision", "precision"},
            {"--kv-precision", "kv_precision"}, {"--batch", node["max_concurrent_sequences"] ? "max_concurrent_sequences" : "batch"},
            {"--context", "context"}, {"--input-tokens", "input_tokens"}, {"--output-tokens", "output_tokens"},
-           {"--requests", "requests"}, {"--runtime", "runtime"}, {"--provider", "provider"}, {"--workload", "workload"},
+           {"--requests", "requests"}, {"--runtime", "runtime"}, {"--provider", "provider"}, {"--region", "region"},
+           {"--spot", "spot"}, {"--workload", "workload"},
            {"--memory-utilization", "memory_utilization"}, {"--gpu", "gpu"}})
     spec.keys[flag] = {key, node[key] ? line_of(node[key]) : 0};
   auto text = [&](const char* key) -> std::optional<std::string> {
@@ -301,6 +304,13 @@ Spec read_deployment(const YAML::Node& node, const std::string& file, std::size_
   spec.job_given = spec.request.requests.has_value();
   if (const auto v = text("runtime")) spec.request.runtime = *v;
   if (const auto v = text("provider")) spec.provider = *v;
+  if (const auto v = text("region")) spec.region = *v;
+  if (const auto v = text("spot")) {
+    const std::string b = normalize_name(*v);
+    if (b != "true" && b != "false")
+      invalid(file, line_of(node["spot"]), fmt::format("{}: spot '{}' is not true or false", where, *v));
+    spec.spot = b == "true";
+  }
   if (const auto v = text("task"); v && *v != "inference")
     invalid(file, line_of(node["task"]), fmt::format("{}: task '{}' is not checked yet (only inference)", where, *v));
   if (node["memory_utilization"])
@@ -1234,6 +1244,7 @@ DeploymentResult evaluate_spec(const Spec& spec, const std::string& file, const 
   const bool engine_config = spec.kind == "vllm" || spec.kind == "sglang";
   const Gpu* gpu = nullptr;
   Workload w;
+  AdviseOptions pricing;
   try {
     try {
       gpu = &gpus.find(spec.gpu);
@@ -1246,16 +1257,23 @@ DeploymentResult evaluate_spec(const Spec& spec, const std::string& file, const 
         models.find(strip_quantization_suffix(request.model)))
       request.model = strip_quantization_suffix(request.model);
     w = build_workload(request, models);
-    gpus.require_provider(spec.provider);
+    // The file's provider, region and spot win over the command line's; checked as the default command checks them.
+    pricing.provider = spec.provider.empty() ? options.provider : spec.provider;
+    pricing.region = spec.region.empty() ? options.region : spec.region;
+    pricing.spot = spec.spot.value_or(options.spot);
+    pricing.instances = options.instances;
+    // A choice the file makes is an error in the file's terms (key and line); the command line's alone, in its own.
+    if (!spec.provider.empty() || !spec.region.empty() || spec.spot) require_pricing(gpus, pricing);
   } catch (const InputError& e) {
     const auto [message, line] = in_file_terms(e.what(), spec);
     invalid(file, line, fmt::format("{}: {}", where, message));
   }
+  require_pricing(gpus, pricing);
   r.gpu = gpu->id;
   r.model = w.shape.id;
-  const std::string provider = spec.provider.empty() ? options.provider : spec.provider;
-  gpus.require_provider(provider);
-  const Candidate c = evaluate(w, *gpu, spec.count, assumptions, provider);
+  const std::string provider = pricing.provider;
+  // The deployment's GPUs in tensor parallel, rented as the provider's instances when it has shapes.
+  const Candidate c = evaluate_plan(w, *gpu, spec.count, 1, assumptions, pricing);
   r.memory_total_bytes = c.memory.total_bytes;
   r.memory_usable_bytes = c.memory.usable_bytes;
   r.kv_cache_bytes = c.memory.kv_cache_bytes;

@@ -165,8 +165,16 @@ std::vector<Precision> parse_precision_list(std::string_view text, std::string_v
 
 SweepResult run_sweep(const Workload& base, const GpuCatalog& catalog, const std::vector<const Gpu*>& gpus, int count,
                       const Assumptions& assumptions, const SweepGrid& grid, std::string_view provider) {
+  AdviseOptions pricing;
+  pricing.provider = std::string(provider);
+  return run_sweep(base, catalog, gpus, count, assumptions, grid, pricing);
+}
+
+SweepResult run_sweep(const Workload& base, const GpuCatalog& catalog, const std::vector<const Gpu*>& gpus, int count,
+                      const Assumptions& assumptions, const SweepGrid& grid, const AdviseOptions& pricing) {
   if (count < 1 || count > 4096) throw InputError(fmt::format("invalid --count {}: must be between 1 and 4096", count));
-  catalog.require_provider(provider);
+  require_pricing(catalog, pricing);
+  const std::string_view provider = pricing.provider;
   std::vector<const Gpu*> list = gpus;
   if (list.empty())
     for (const auto& gpu : catalog.gpus()) list.push_back(&gpu);
@@ -228,7 +236,8 @@ SweepResult run_sweep(const Workload& base, const GpuCatalog& catalog, const std
         w.batch = batch;
         for (std::int64_t context : g.contexts) {
           set_context(w, context, output_tokens);
-          const Candidate c = evaluate(w, *gpu, count, assumptions, provider);
+          // Tensor parallel over `count` GPUs, rented as instances when the provider has shapes (as the default command).
+          const Candidate c = evaluate_plan(w, *gpu, count, 1, assumptions, pricing);
           SweepPoint p;
           p.gpu = gpu->id;
           p.count = count;

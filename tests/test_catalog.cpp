@@ -674,3 +674,64 @@ TEST_CASE("audit: the GPUs added for cloud breadth match their datasheet figures
     CHECK(find_by_id(catalog, id)->peak_flops(Precision::nvfp4) == 0);
   }
 }
+
+TEST_CASE("audit: the H100 NVL, RTX 5090 and MI325X match their datasheet figures", "[catalog][data][audit]") {
+  // Typed in from the datasheet tables named in data/gpus.json (not from the program). NVIDIA lists tensor
+  // rates with 2:4 sparsity; dense is half. Memory in GB (10^9), bandwidth in GB/s.
+  const auto catalog = GpuCatalog::embedded();
+  const Gpu* nvl = find_by_id(catalog, "h100-nvl");
+  const Gpu* rtx5090 = find_by_id(catalog, "rtx-5090");
+  const Gpu* mi325x = find_by_id(catalog, "mi325x");
+  REQUIRE(nvl != nullptr);
+  REQUIRE(rtx5090 != nullptr);
+  REQUIRE(mi325x != nullptr);
+
+  // H100 NVL (NVIDIA H100 datasheet, NVL column): 94 GB HBM3, 3.9 TB/s, BF16/FP16 1,671*, FP8 3,341*,
+  // TF32 835*, FP32 60, 350-400 W, NVLink bridge 600 GB/s, PCIe Gen5 128 GB/s.
+  CHECK(nvl->memory_bytes == Approx(94e9));
+  CHECK(nvl->bandwidth_bytes_per_s == Approx(3.9e12));
+  CHECK(nvl->peak_flops(Precision::fp16) == Approx(1671e12 / 2));
+  CHECK(nvl->peak_flops(Precision::bf16) == Approx(1671e12 / 2));
+  CHECK(nvl->peak_flops(Precision::fp8) == Approx(3341e12 / 2));
+  CHECK(nvl->peak_flops(Precision::int8) == Approx(3341e12 / 2));
+  CHECK(nvl->peak_flops(Precision::fp32) == Approx(60e12));
+  CHECK(nvl->tdp_watts == Approx(400));
+  CHECK(nvl->has_nvlink);
+  CHECK(nvl->nvlink_bandwidth_bytes_per_s == Approx(600e9));
+  CHECK(nvl->pcie_bandwidth_bytes_per_s == Approx(128e9));
+  CHECK(nvl->architecture == "hopper");
+  CHECK(nvl->fp8_support);
+  CHECK(nvl->peak_flops(Precision::nvfp4) == 0); // Hopper: no FP4 tensor cores
+
+  // RTX 5090: 32 GB GDDR7 at 28 Gbps on a 512-bit bus = 28 x 512 / 8 = 1,792 GB/s; 575 W; 'AI TOPS' 3,352 is FP4
+  // with sparsity (1,676 dense); FP16 tensor 838.4 with sparsity and FP16 accumulate -> 419.2 dense, FP32
+  // accumulate half of that on GeForce (209.6); CUDA-core FP32 104.8.
+  CHECK(rtx5090->memory_bytes == Approx(32e9));
+  CHECK(rtx5090->bandwidth_bytes_per_s == Approx(28e9 * 512 / 8));
+  CHECK(rtx5090->tdp_watts == Approx(575));
+  CHECK(rtx5090->peak_flops(Precision::nvfp4) == Approx(3352e12 / 2));
+  CHECK(rtx5090->peak_flops(Precision::mxfp4) == Approx(3352e12 / 2));
+  CHECK(rtx5090->fp16_accumulate_flops == Approx(838.4e12 / 2));
+  CHECK(rtx5090->peak_flops(Precision::fp16) == Approx(838.4e12 / 4));
+  CHECK(rtx5090->peak_flops(Precision::fp32) == Approx(104.8e12));
+  CHECK(rtx5090->compute_capability == Approx(12.0));
+  CHECK(rtx5090->fp8_support);
+  CHECK_FALSE(rtx5090->has_nvlink);
+
+  // AMD Instinct MI325X: 256 GB HBM3E, 6.0 TB/s, FP16/BF16 1,307.4 (1,300 in the table read), FP8 2,614.9
+  // (2,610), 1,000 W; CDNA 3 like the MI300X: FP8, no FP4.
+  CHECK(mi325x->memory_bytes == Approx(256e9));
+  CHECK(mi325x->bandwidth_bytes_per_s == Approx(6.0e12));
+  CHECK(mi325x->peak_flops(Precision::fp16) == Approx(1307.4e12).epsilon(0.01));
+  CHECK(mi325x->peak_flops(Precision::fp8) == Approx(2614.9e12).epsilon(0.01));
+  CHECK(mi325x->tdp_watts == Approx(1000));
+  CHECK(mi325x->vendor == "amd");
+  CHECK(mi325x->architecture == "cdna3");
+  CHECK(mi325x->fp8_support);
+  CHECK(mi325x->peak_flops(Precision::nvfp4) == 0);
+  // Same compute as the MI300X (same CDNA 3 dies), more and faster memory.
+  const Gpu* mi300x = find_by_id(catalog, "mi300x");
+  REQUIRE(mi300x != nullptr);
+  CHECK(mi325x->peak_flops(Precision::fp8) == mi300x->peak_flops(Precision::fp8));
+  CHECK(mi325x->memory_bytes > mi300x->memory_bytes);
+}

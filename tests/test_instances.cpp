@@ -1,10 +1,12 @@
 // Machines: the instance CSV reader, renting GPUs as instances, tensor parallelism inside one node,
 // pipeline stages across nodes, FP4 gating, and the GPUs added for issue 16 against their datasheets.
 #include <gpuadvise/advisor.hpp>
+#include <gpuadvise/check.hpp>
 #include <gpuadvise/error.hpp>
 #include <gpuadvise/instances.hpp>
 #include <gpuadvise/listing.hpp>
 #include <gpuadvise/model.hpp>
+#include <gpuadvise/sweep.hpp>
 #include <gpuadvise/workload.hpp>
 
 #include <catch2/catch.hpp>
@@ -298,4 +300,167 @@ TEST_CASE("stale prices: ages counted in calendar days from the given date", "[i
   CHECK(old_listed);
   CHECK_FALSE(new_listed);
   for (const auto& s : stale) CHECK(s.age_days > 60);
+}
+
+TEST_CASE("instance rows for the H100 NVL and Lambda's 2- and 4-GPU H100 shapes, as read from the sources",
+          "[instances][data]") {
+  const auto instances = InstanceCatalog::embedded();
+  auto row = [&](const std::string& provider, const std::string& type) -> const Instance* {
+    for (const auto& r : instances.instances())
+      if (r.provider == provider && r.instance_type == type) return &r;
+    return nullptr;
+  };
+  // skypilot-catalog v6 azure/vms.csv @098741e (S3): Standard_NC40ads_H100_v5, eastus, $6.98/hr, one H100 NVL.
+  const Instance* nc40 = row("azure", "Standard_NC40ads_H100_v5");
+  REQUIRE(nc40 != nullptr);
+  CHECK(nc40->gpu_id == "h100-nvl");
+  CHECK(nc40->gpu_count == 1);
+  CHECK(nc40->usd_per_hour == Approx(6.98));
+  CHECK_FALSE(nc40->spot_usd_per_hour); // S3's spot column equals on-demand: not a spot price
+  // skypilot-catalog v8 lambda/vms.csv @0f40703 (S4): gpu_2x_h100_sxm5 $8.38, gpu_4x_h100_sxm5 $16.36.
+  const Instance* two = row("lambda", "gpu_2x_h100_sxm5");
+  const Instance* four = row("lambda", "gpu_4x_h100_sxm5");
+  REQUIRE(two != nullptr);
+  REQUIRE(four != nullptr);
+  CHECK(two->usd_per_hour == Approx(8.38));
+  CHECK(four->usd_per_hour == Approx(16.36));
+  CHECK(four->vcpus == 104);
+  CHECK(four->memory_gib == 900);
+  // With them, 4 x H100 on Lambda is one 4-GPU instance, not half an 8-GPU one: 16.36 < 31.92.
+  const auto plan = plan_machines(instances, "h100-sxm", 4, 4, "lambda", "", false);
+  REQUIRE(plan);
+  CHECK(plan->instance.instance_type == "gpu_4x_h100_sxm5");
+  CHECK(plan->usd_per_hour == Approx(16.36));
+}
+
+TEST_CASE("training plans rent instances: the cheapest shapes that hold the plan, at their price",
+          "[instances][advisor][training]") {
+  const auto gpus = GpuCatalog::embedded();
+  const auto instances = InstanceCatalog::embedded();
+  WorkloadRequest r;
+  r.model = "llama-3.1-8b";
+  r.precision = "bf16";
+  r.batch = "1";
+  const Workload w = build_workload(r, ModelCatalog::embedded());
+  AdviseOptions o;
+  o.gpus = {"l4"};
+  o.count = 2;
+  o.count_given = true;
+  o.train_tokens = 1e7;
+  TrainingSetup t;
+  t.task = Task::qlora;
+  t.sequence = 1024;
+  o.training = t;
+  o.instances = &instances;
+
+  SECTION("without a provider: GPUs priced one by one") {
+    const Advice advice1 = advise(w, gpus, Assumptions::embedded(), o);
+    const Candidate& c = candidate_for(advice1, "l4");
+    REQUIRE(c.training);
+    CHECK_FALSE(c.machines);
+    CHECK(c.cost.usd_per_hour == Approx(2 * c.cost.price.usd_per_hour));
+  }
+  SECTION("--provider aws: QLoRA on 2 x L4 is data parallel (TP=1), so two g6.xlarge at their instance price") {
+    o.provider = "aws";
+    const Advice advice2 = advise(w, gpus, Assumptions::embedded(), o);
+    const Candidate& c = candidate_for(advice2, "l4");
+    REQUIRE(c.training);
+    REQUIRE(c.machines);
+    CHECK(c.count == 2);
+    CHECK(c.training->plan.tp == 1);
+    // TP=1 needs no GPU link: the cheapest shapes that hold 2 GPUs are 2 x g6.xlarge (2 x 0.8048) rather than one
+    // g6.12xlarge (4.6016). skypilot-catalog v8 aws/vms.csv @00148f2: g6.xlarge us-east-1 $0.8048/hr.
+    CHECK(c.machines->instance.instance_type == "g6.xlarge");
+    CHECK(c.machines->instances == 2);
+    CHECK(c.cost.usd_per_hour == Approx(2 * 0.8048));
+    CHECK(c.cost.job_usd.expected == Approx(c.training->hours.expected * 2 * 0.8048));
+    CHECK(std::any_of(c.findings.begin(), c.findings.end(), [](const Finding& x) { return x.id == "machine-instances"; }));
+    CHECK(c.plan_text().find("(2 x g6.xlarge)") != std::string::npos);
+
+    SECTION("--spot: the same instances at their spot price (g6.xlarge: $0.349/hr)") {
+      o.spot = true;
+      const Advice advice3 = advise(w, gpus, Assumptions::embedded(), o);
+    const Candidate& spot = candidate_for(advice3, "l4");
+      CHECK(spot.cost.usd_per_hour == Approx(2 * 0.349));
+      CHECK(spot.cost.price.tier == "spot");
+    }
+  }
+  SECTION("--spot on a GPU the provider does not rent with a spot price is a finding, not a price") {
+    o.provider = "lambda";
+    o.gpus = {"h100-sxm"};
+    o.spot = true;
+    const Advice advice4 = advise(w, gpus, Assumptions::embedded(), o);
+    const Candidate& c = candidate_for(advice4, "h100-sxm");
+    CHECK_FALSE(c.eligible);
+    CHECK(std::any_of(c.findings.begin(), c.findings.end(), [](const Finding& x) { return x.id == "machine-missing"; }));
+  }
+}
+
+TEST_CASE("sweep and check price as the default command: --provider, --region and --spot rent instances",
+          "[instances][sweep][check]") {
+  const auto gpus = GpuCatalog::embedded();
+  const auto models = ModelCatalog::embedded();
+  const auto instances = InstanceCatalog::embedded();
+  const auto assumptions = Assumptions::embedded();
+  AdviseOptions pricing;
+  pricing.provider = "aws";
+  pricing.instances = &instances;
+
+  SECTION("sweep: 2 x L4 points cost one g6.12xlarge ($4.6016/hr), spot $1.7552") {
+    WorkloadRequest r;
+    r.model = "llama-3.1-8b";
+    r.batch = "1";
+    const Workload w = build_workload(r, models);
+    SweepGrid grid;
+    grid.contexts = {4096};
+    const auto result = run_sweep(w, gpus, {&gpus.find("l4")}, 2, assumptions, grid, pricing);
+    REQUIRE(result.points.size() == 1);
+    CHECK(result.points[0].usd_per_hour == Approx(4.6016));
+    pricing.spot = true;
+    const auto spot = run_sweep(w, gpus, {&gpus.find("l4")}, 2, assumptions, grid, pricing);
+    CHECK(spot.points[0].usd_per_hour == Approx(1.7552));
+  }
+  SECTION("the same checks for every command: region and spot need a provider; unknown regions are refused") {
+    AdviseOptions bad;
+    bad.instances = &instances;
+    bad.spot = true;
+    CHECK(message_of([&] { require_pricing(gpus, bad); }).find("--spot needs --provider") != std::string::npos);
+    bad.spot = false;
+    bad.region = "us-east-1";
+    CHECK(message_of([&] { require_pricing(gpus, bad); }).find("--region needs --provider") != std::string::npos);
+    bad.provider = "aws";
+    bad.region = "mars-1";
+    CHECK(message_of([&] { require_pricing(gpus, bad); }).find("unknown --region 'mars-1' for aws") != std::string::npos);
+    WorkloadRequest r;
+    r.model = "llama-3.1-8b";
+    r.batch = "1";
+    SweepGrid grid;
+    CHECK(message_of([&] { run_sweep(build_workload(r, models), gpus, {}, 1, assumptions, grid, bad); })
+              .find("unknown --region 'mars-1'") != std::string::npos);
+  }
+  SECTION("check: a deployment's provider, region and spot keys rent instances and win over the command line") {
+    CheckOptions options;
+    options.instances = &instances;
+    const std::string file =
+        "deployments:\n  - name: chat\n    gpu: l4\n    count: 2\n    model: llama-3.1-8b\n    provider: aws\n"
+        "    region: us-east-1\n";
+    auto results = check_text(file, "deploy.yaml", gpus, models, assumptions, options);
+    REQUIRE(results.size() == 1);
+    CHECK(results[0].usd_per_hour == Approx(4.6016));
+    CHECK(std::any_of(results[0].findings.begin(), results[0].findings.end(),
+                      [](const CheckFinding& f) { return f.rule == "machine-rounded-up"; }));
+    results = check_text(file + "    spot: true\n", "deploy.yaml", gpus, models, assumptions, options);
+    CHECK(results[0].usd_per_hour == Approx(1.7552));
+    // The command line's --spot applies when the file says nothing.
+    options.spot = true;
+    results = check_text(file, "deploy.yaml", gpus, models, assumptions, options);
+    CHECK(results[0].usd_per_hour == Approx(1.7552));
+    // A region without a provider is refused in the file's own terms, with its line.
+    const std::string no_provider = "deployments:\n  - name: chat\n    gpu: l4\n    model: llama-3.1-8b\n    region: us-east-1\n";
+    const std::string message = message_of([&] { check_text(no_provider, "deploy.yaml", gpus, models, assumptions, {}); });
+    CHECK(message.find("deploy.yaml:5:") != std::string::npos);
+    CHECK(message.find("region needs provider") != std::string::npos);
+    CHECK(message_of([&] { check_text(file + "    spot: maybe\n", "deploy.yaml", gpus, models, assumptions, options); })
+              .find("spot 'maybe' is not true or false") != std::string::npos);
+  }
 }

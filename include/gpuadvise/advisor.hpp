@@ -106,6 +106,11 @@ struct AdviseOptions {
   bool spot = false;               ///< price instances at their spot price (needs provider)
 };
 
+/// Checks a run's provider, region and spot choice the same way for every command (the default command, check,
+/// sweep): region and spot need a provider; a provider with instance shapes must have rows in the region; any
+/// other provider must price some GPU and takes no region. Throws InputError naming the flag.
+void require_pricing(const GpuCatalog& catalog, const AdviseOptions& options);
+
 /// GPUs one node holds for `gpu`: the provider's largest instance shape, else the largest shape any provider
 /// rents, else cluster.gpus_per_node. A tensor-parallel group never spans nodes.
 int node_gpus(const Gpu& gpu, const AdviseOptions& options);

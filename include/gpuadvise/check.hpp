@@ -58,7 +58,10 @@ struct DeploymentResult {
 struct CheckOptions {
   std::string gpu;        ///< for vLLM configs without a GPU: catalog name
   int count = 0;          ///< for vLLM configs: GPUs (0 = tensor-parallel-size or 1)
-  std::string provider;   ///< price provider
+  std::string provider;   ///< price provider (a deployment's `provider:` key wins)
+  std::string region;     ///< only this region's instances (a deployment's `region:` key wins)
+  bool spot = false;      ///< instances at their spot price (a deployment's `spot:` key wins)
+  const InstanceCatalog* instances = nullptr; ///< instance shapes: with a provider that has some, GPUs are rented as instances
   bool strict = false;    ///< warnings fail too
 };
 

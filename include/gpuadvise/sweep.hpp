@@ -1,6 +1,7 @@
 #pragma once
 /// `gpuadvise sweep`: one workload evaluated over a grid of batches, contexts and precisions per GPU,
 /// with the fit limits found by bisection, and its table, CSV, JSON and SVG writers.
+#include <gpuadvise/advisor.hpp>
 #include <gpuadvise/assumptions.hpp>
 #include <gpuadvise/catalog.hpp>
 #include <gpuadvise/precision.hpp>
@@ -94,6 +95,11 @@ struct SweepResult {
 /// Throws InputError for contexts below 2, an invalid count, an unknown provider or too many points.
 SweepResult run_sweep(const Workload& base, const GpuCatalog& catalog, const std::vector<const Gpu*>& gpus, int count,
                       const Assumptions& assumptions, const SweepGrid& grid, std::string_view provider);
+/// The same sweep priced as the default command prices a plan: with `pricing.instances` and a provider that has
+/// instance shapes, each point's GPUs are rented as that provider's instances (rounded up to a shape, only
+/// `pricing.region`'s rows, spot prices with `pricing.spot`); checked by require_pricing.
+SweepResult run_sweep(const Workload& base, const GpuCatalog& catalog, const std::vector<const Gpu*>& gpus, int count,
+                      const Assumptions& assumptions, const SweepGrid& grid, const AdviseOptions& pricing);
 
 /// An aligned table (at most 80 columns for GPU ids up to 23 characters) and one summary line per GPU and precision.
 void write_sweep_table(std::ostream& out, const SweepResult& result);

@@ -184,11 +184,7 @@ void setup_advise(CLI::App& app, AdviseCli& o) {
   app.add_option("--gpu,-g", o.gpus, "Candidate GPU (repeatable): id or alias such as l40, A6000, 'H100 SXM'");
   app.add_option("--count,-n", o.count,
                  "GPUs per candidate (default: the smallest count that fits, 1 when one GPU does; training: the best TP/PP/DP plan)");
-  app.add_option("--provider", o.provider,
-                 "Price provider (default: the cheapest on-demand price per GPU); with instance shapes (aws, gcp, azure, "
-                 "lambda, runpod, hyperstack, coreweave) GPUs are rented and priced as whole instances");
-  app.add_option("--region", o.region, "Only this provider region's instances (e.g. us-east-1; needs --provider)");
-  app.add_flag("--spot", o.spot, "Price instances at their spot price (needs --provider)");
+  add_pricing_options(app, o.pricing);
   InputKinds inputs = k_all_inputs;
   inputs.instances = true;
   add_input_options(app, o.inputs, inputs);
@@ -243,7 +239,7 @@ int run_advise(const AdviseCli& o, std::ostream& out) {
   if (!o.input_tokens.empty()) request.input_tokens = o.input_tokens;
   if (!o.requests.empty()) request.requests = o.requests;
   if (!o.tokens.empty()) request.tokens = o.tokens;
-  AdviseOptions options;
+  AdviseOptions options = pricing_options(o.pricing, inputs);
   // Every kind's options go into one request; the kind's module takes what it uses and refuses the rest.
   request.kind = o.workload_kind;
   if (!o.resolution.empty()) request.resolution = o.resolution;
@@ -265,10 +261,6 @@ int run_advise(const AdviseCli& o, std::ostream& out) {
   options.gpus = o.gpus;
   options.count_given = !o.count.empty();
   options.count = options.count_given ? static_cast<int>(parse_positive_int(o.count, "--count", 4096)) : 1;
-  options.provider = o.provider;
-  options.region = o.region;
-  options.spot = o.spot;
-  options.instances = &inputs.instances;
   if (!o.max_hours.empty()) options.max_hours = parse_positive(o.max_hours, "--max-hours", 1e7);
   if (!o.budget.empty()) options.budget_usd = parse_positive(o.budget, "--budget", 1e12);
   if (!o.gpus_per_node.empty())

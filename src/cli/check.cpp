@@ -34,8 +34,8 @@ void setup_check(CLI::App& app, CheckCli& o) {
   add_format_options(app, o.format, {"text", "json", "junit", "github", "markdown"},
                      "text | json | junit | github | markdown", "Print the report as JSON (--format json)");
   app.add_flag("--strict", o.options.strict, "Warnings fail the check too");
-  app.add_option("--provider", o.options.provider, "Price provider (default: cheapest on-demand)");
-  add_input_options(app, o.inputs, {.catalog = true, .price = true, .models_catalog = true});
+  add_pricing_options(app, o.pricing);
+  add_input_options(app, o.inputs, {.catalog = true, .price = true, .models_catalog = true, .instances = true});
   app.footer("Examples:\n  gpuadvise check deploy/serving.yaml\n  gpuadvise check --gpu l40 vllm.yaml\n"
              "  gpuadvise check --format junit deploy/*.yaml > report.xml\nExit codes: 0 pass, 1 a check failed, 2 invalid file.");
 }
@@ -43,8 +43,12 @@ void setup_check(CLI::App& app, CheckCli& o) {
 int run_check(const CheckCli& o, std::ostream& out) {
   const std::string format = chosen_format(o.format, "text");
   const Inputs inputs = load_inputs(o.inputs);
-  inputs.catalog.require_provider(o.options.provider);
+  require_pricing(inputs.catalog, pricing_options(o.pricing, inputs));
   CheckOptions options = o.options;
+  options.provider = o.pricing.provider;
+  options.region = o.pricing.region;
+  options.spot = o.pricing.spot;
+  options.instances = &inputs.instances;
   if (!o.count.empty()) options.count = static_cast<int>(parse_positive_int(o.count, "--count", 4096));
   CheckReport report;
   report.strict = options.strict;

@@ -23,8 +23,7 @@ struct AdviseCli {
   std::string batch, runtime, precision, kv_precision, context, input_tokens, requests, tokens, model_config;
   std::vector<std::string> gpus;
   std::string count;
-  std::string provider, region;
-  bool spot = false;
+  PricingOptions pricing;
   InputOptions inputs;
   FormatOptions format;
   bool no_color = false;
@@ -76,6 +75,7 @@ int run_models(const ModelsCli& o, std::ostream& out);
 struct CheckCli {
   std::vector<std::string> files;
   CheckOptions options;
+  PricingOptions pricing;
   std::string count;
   InputOptions inputs;
   FormatOptions format;
@@ -114,7 +114,8 @@ int run_validate(const ValidateCli& o, std::ostream& out);
 /// Options of `gpuadvise sweep`.
 struct SweepCli {
   WorkloadRequest workload;
-  std::string precisions = "fp16", batches, contexts, output_tokens, count = "1", provider;
+  std::string precisions = "fp16", batches, contexts, output_tokens, count = "1";
+  PricingOptions pricing;
   std::string plot, plot_metric = "throughput-per-dollar";
   std::vector<std::string> gpus;
   InputOptions inputs;
@@ -133,7 +134,7 @@ struct ServeCli {
   std::string max_num_seqs, max_num_batched_tokens, prefix_cache_hit_rate, requests, seed, router = "least-outstanding";
   bool no_chunked_prefill = false;
   std::vector<std::string> gpus;
-  std::string provider;
+  PricingOptions pricing;
   std::vector<std::string> tp_sizes;
   InputOptions inputs;
   FormatOptions format;

@@ -45,6 +45,23 @@ void add_input_options(CLI::App& app, InputOptions& o, InputKinds what) {
     app.add_option("--calibration", o.calibration, "JSON with measured efficiency fractions replacing the defaults");
 }
 
+void add_pricing_options(CLI::App& app, PricingOptions& o) {
+  app.add_option("--provider", o.provider,
+                 "Price provider (default: the cheapest on-demand price per GPU); with instance shapes (aws, gcp, azure, "
+                 "lambda, runpod, hyperstack, coreweave) GPUs are rented and priced as whole instances");
+  app.add_option("--region", o.region, "Only this provider region's instances (e.g. us-east-1; needs --provider)");
+  app.add_flag("--spot", o.spot, "Price instances at their spot price (needs --provider)");
+}
+
+AdviseOptions pricing_options(const PricingOptions& o, const Inputs& inputs) {
+  AdviseOptions options;
+  options.provider = o.provider;
+  options.region = o.region;
+  options.spot = o.spot;
+  options.instances = &inputs.instances;
+  return options;
+}
+
 Inputs load_inputs(const InputOptions& o) {
   auto catalog = GpuCatalog::embedded();
   for (const auto& path : o.catalogs) catalog.merge_json(read_text_file(path, "catalog"), path);

@@ -1,5 +1,6 @@
 #pragma once
 /// The input files and overrides every command loads the same way: --catalog, --price, --models-catalog, --calibration.
+#include <gpuadvise/advisor.hpp>
 #include <gpuadvise/assumptions.hpp>
 #include <gpuadvise/catalog.hpp>
 #include <gpuadvise/instances.hpp>
@@ -40,6 +41,19 @@ struct Inputs {
   Assumptions assumptions;
   InstanceCatalog instances;  ///< instance shapes and prices (data/instances.csv + --instances files)
 };
+
+/// How a command prices GPUs, as given: --provider, --region and --spot. Every command that prices registers them
+/// with add_pricing_options and checks them with require_pricing (src/advisor.cpp), so they mean the same everywhere.
+struct PricingOptions {
+  std::string provider; ///< empty: the cheapest on-demand price per GPU
+  std::string region;   ///< only this region's instance rows (needs provider)
+  bool spot = false;    ///< instances at their spot price (needs provider)
+};
+
+/// Registers --provider, --region and --spot into `o` (the command also registers --instances via InputKinds).
+void add_pricing_options(CLI::App& app, PricingOptions& o);
+/// The library's pricing choice for `o` with the loaded instance shapes (the other AdviseOptions fields default).
+AdviseOptions pricing_options(const PricingOptions& o, const Inputs& inputs);
 
 /// Registers the input options `what` names into `o`.
 void add_input_options(CLI::App& app, InputOptions& o, InputKinds what);

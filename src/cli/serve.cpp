@@ -36,7 +36,7 @@ void setup_serve(CLI::App& app, ServeCli& o) {
   app.add_option("--gpu-memory-utilization", o.workload.memory_utilization, "Engine: fraction of GPU memory used (default 0.90)");
   app.add_option("--gpu,-g", o.gpus, "Candidate GPU (repeatable; default: the whole catalog)");
   app.add_option("--tp", o.tp_sizes, "Tensor-parallel sizes to try (default 1,2,4,8)")->delimiter(',');
-  app.add_option("--provider", o.provider, "Price provider (default: cheapest on-demand)");
+  add_pricing_options(app, o.pricing);
   app.add_option("--router", o.router, "least-outstanding (default) | round-robin")
       ->check(CLI::IsMember({"least-outstanding", "round-robin"}));
   app.add_option("--requests", o.requests, "Requests simulated (default 2000)");
@@ -51,6 +51,12 @@ void setup_serve(CLI::App& app, ServeCli& o) {
 int run_serve(const ServeCli& o, std::ostream& out) {
   const std::string format = chosen_format(o.format, "text");
   const Inputs inputs = load_inputs(o.inputs);
+  // Serving plans price each GPU at its catalog price per GPU-hour; they do not rent instances (yet), so the
+  // instance-only choices are refused rather than ignored. --provider means what it means everywhere.
+  if (o.pricing.spot || !o.pricing.region.empty())
+    throw InputError(fmt::format("{} does not apply to serve: serving plans are priced per GPU-hour from the GPU catalog, "
+                                 "not as instances; drop it (the default command and check rent instances)",
+                                 o.pricing.spot ? "--spot" : "--region"));
   WorkloadRequest request = o.workload;
   if (!o.precision.empty()) request.precision = o.precision;
   if (!o.kv_precision.empty()) request.kv_precision = o.kv_precision;
@@ -113,7 +119,7 @@ int run_serve(const ServeCli& o, std::ostream& out) {
     search.tp_sizes.clear();
     for (const auto& s : o.tp_sizes) search.tp_sizes.push_back(static_cast<int>(parse_positive_int(s, "--tp", 64)));
   }
-  search.provider = o.provider;
+  search.provider = o.pricing.provider;
   search.router = o.router == "round-robin" ? Router::round_robin : Router::least_outstanding;
   report.catalog_date = inputs.catalog.catalog_date();
   report.plans = search_serving_plans(report.workload, inputs.catalog, inputs.assumptions, t, g, e, search);

@@ -23,8 +23,10 @@ void setup_sweep(CLI::App& app, SweepCli& o) {
   app.add_option("--output-tokens", o.output_tokens, "Generated tokens per request (default 256)");
   app.add_option("--gpu,-g", o.gpus, "GPUs to sweep (repeatable; default: the whole catalog)");
   app.add_option("--count,-n", o.count, "GPUs per point, tensor parallel (default 1)");
-  app.add_option("--provider", o.provider, "Price provider (default: cheapest on-demand)");
-  add_input_options(app, o.inputs, k_all_inputs);
+  add_pricing_options(app, o.pricing);
+  InputKinds inputs = k_all_inputs;
+  inputs.instances = true;
+  add_input_options(app, o.inputs, inputs);
   add_format_options(app, o.format, {"table", "csv", "json", "text"}, "table | csv | json (text: the same as table)",
                      "Print the grid as JSON (--format json)");
   app.add_option("--plot", o.plot, "Also write an SVG plot to this file (one line per GPU)");
@@ -50,7 +52,7 @@ int run_sweep(const SweepCli& o, std::ostream& out) {
   for (const auto& name : o.gpus) gpus.push_back(&inputs.catalog.find(name));
   const int count = static_cast<int>(parse_positive_int(o.count, "--count", 4096));
   const SweepResult result =
-      gpuadvise::run_sweep(base, inputs.catalog, gpus, count, inputs.assumptions, grid, o.provider);
+      gpuadvise::run_sweep(base, inputs.catalog, gpus, count, inputs.assumptions, grid, pricing_options(o.pricing, inputs));
   // The plot first: a plot that cannot be written is exit 2 with nothing printed.
   if (!o.plot.empty()) {
     const SweepAxis axis = grid.contexts.size() > 1 || grid.batches.size() <= 1 ? SweepAxis::context : SweepAxis::batch;
