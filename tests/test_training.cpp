@@ -389,6 +389,7 @@ TEST_CASE("Step time with a stack: matmuls, causal attention and elementwise byt
     "runtimes": {"plain": {"name": "no fixed costs", "step_overhead_ms": 0, "layer_overhead_us": 0, "source": "test"}},
     "efficiency": {
       "bandwidth": {"low": 1, "expected": 1, "high": 1, "source": "test"},
+      "compute": {"low": 1, "expected": 1, "high": 1, "source": "test"},
       "mfu": {"low": 0.5, "expected": 1, "high": 1, "source": "test"},
       "train_gemm": {"low": 0.4, "expected": 0.5, "high": 0.6, "source": "test"},
       "train_gemm:*:fp8": {"low": 0.25, "expected": 0.25, "high": 0.25, "source": "test"},
