@@ -30,8 +30,11 @@ void read_efficiency(const Fields& top, std::map<std::string, Range>& out) {
   const Fields e(*efficiency, top.where() + ": field 'efficiency'");
   for (auto it = efficiency->begin(); it != efficiency->end(); ++it) {
     const std::string kind = it.key().substr(0, it.key().find(':'));
-    if (kind != "bandwidth" && kind != "compute" && kind != "mfu")
-      e.fail(it.key(), "keys must start with bandwidth, compute or mfu (optionally :architecture[:precision])");
+    // train_*: the training step's GEMM, attention and elementwise fractions (docs/training.md section 3b).
+    if (kind != "bandwidth" && kind != "compute" && kind != "mfu" && kind != "train_gemm" && kind != "train_attention" &&
+        kind != "train_attention_fused" && kind != "train_elementwise")
+      e.fail(it.key(), "keys must start with bandwidth, compute, mfu, train_gemm, train_attention, train_attention_fused or "
+                       "train_elementwise (optionally :architecture[:precision])");
     out[it.key()] = read_range(e, it.key());
   }
 }

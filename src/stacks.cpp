@@ -135,6 +135,7 @@ std::vector<StackProfile> make_profiles() {
     StackProfile s{Stack::megatron, "megatron", "Megatron-LM / Megatron-Core (Transformer Engine)"};
     s.loss = LossKind::fp32_full;
     s.fused_kernels = true;
+    s.fused_attention = true;
     s.checkpointing_full = Checkpointing::none;
     s.checkpointing_adapter = Checkpointing::none;
     s.foreach_optimizer = false;
@@ -144,6 +145,7 @@ std::vector<StackProfile> make_profiles() {
     s.sources = {"bf16 weights with fp32 main parameters and moments (--bf16, distributed optimizer)",
                  "vocab_parallel_cross_entropy computes in fp32",
                  "Transformer Engine fused LayerNorm/RMSNorm + GEMM, fused bias-activation",
+                 "attention: Transformer Engine DotProductAttention picks cuDNN fused attention (FlashAttention-3 class on Hopper)",
                  "--recompute-granularity selective with flash attention stores what Korthikanti et al. 2022 list",
                  "apex/TE FusedAdam", "main_grad fp32 buffers live across steps (--accumulate-allreduce-grads-in-fp32)",
                  "--use-distributed-optimizer shards optimizer states (ZeRO-1)"};

@@ -552,6 +552,81 @@ double stack_layer_activation_bytes_per_token(const ModelShape& shape, const Tra
   return 2.0 * norm + attention + mlp + lora + scores;
 }
 
+/// Bytes one token moves through one layer's non-matmul kernels in the forward pass (16-bit activations;
+/// docs/training.md section 3b): the two norms (read + write h each), the two residual adds (read 2h,
+/// write h), the attention-input layout / rotary pass, and the MLP activation. Eager PyTorch also copies
+/// q, k, v and the attention output into their layouts and runs the gated activation as two kernels
+/// (SiLU, then the product: 10 f); fused stacks (Transformer Engine, Unsloth, torch.compile) rotate q
+/// and k in place and fuse the gated activation into one pass (read 2f, write f: 6 f).
+double elementwise_forward_bytes(const ModelShape& shape, bool fused, bool fp8, int layer) {
+  const AttentionWidths aw = attention_widths(shape);
+  const double h = shape.hidden_size;
+  const double f = active_mlp_width(shape, layer);
+  const double norms = 2.0 * (2.0 * h + 2.0 * h);
+  const double residuals = 2.0 * (4.0 * h + 2.0 * h);
+  const double layout = fused ? 4.0 * (aw.q + aw.k) : 4.0 * (aw.q + aw.k + aw.v) + 4.0 * aw.o_in;
+  const double activation = shape.gated_mlp ? (fused ? 6.0 * f : 10.0 * f) : 4.0 * f;
+  // FP8 linears: every matmul input is scaled and cast (read 2, write 1 byte per element).
+  const double casts = fp8 ? 3.0 * (2.0 * h + aw.o_in + f) : 0.0;
+  return norms + residuals + layout + activation + casts;
+}
+
+/// The stack-aware compute time of one step (docs/training.md section 3b): matmuls at the measured GEMM
+/// ceiling, attention at its kernel's measured efficiency, and the elementwise traffic at the bandwidth
+/// those kernels sustain. Fills the component fields of `r` and returns {low, expected, high} seconds.
+Span component_compute_s(const Workload& w, const TrainingSetup& s, const ParallelPlan& plan, const Gpu& gpu,
+                         const Assumptions& a, double attention_forward, bool full_recompute, TrainingPerf& r) {
+  const ModelShape& shape = w.shape;
+  const StackProfile& st = stack_profile(*s.stack);
+  const Checkpointing ck = effective_checkpointing(s);
+  const double n = dense_matmul_params(w);
+  // torchtitan's "op" policy recomputes every other forward matmul: half a forward of GEMMs again.
+  const double half_matmuls = !full_recompute && ck == Checkpointing::selective_op ? 1.0 : 0.0;
+  const double gemm_flops = r.flops_per_token - (full_recompute ? 4.0 : 3.0) * attention_forward + half_matmuls * n;
+  // Causal FlashAttention-class kernels skip the masked half of the PaLM count. Without a fused kernel
+  // (eager_attention) QK^T and AV are full batched GEMMs and the s x s scores go through memory.
+  const double passes = full_recompute ? 4.0 : 3.0;
+  r.attention_flops_per_token = s.eager_attention ? passes * attention_forward : passes * attention_forward / 2.0;
+  r.gemm_flops_per_token = gemm_flops;
+  const bool fused = st.fused_kernels || s.compiled;
+  double bytes = 0;
+  for (int layer = 0; layer < shape.num_layers; ++layer)
+    bytes += elementwise_forward_bytes(shape, fused, s.fp8_linears, layer);
+  // Forward once, backward twice the forward's traffic; whole-layer or "op" checkpointing repeats the forward.
+  const bool repeats_forward = full_recompute || ck == Checkpointing::selective_op;
+  r.elementwise_bytes_per_token = bytes * (repeats_forward ? 4.0 : 3.0);
+  if (s.eager_attention) {
+    // Per score: QK^T writes it (2 bytes), the (fused) softmax reads and writes it (4), AV reads it (2);
+    // attention dropout adds its mask and output (1 + 2) and the read of the output (2).
+    const double scores = attended_tokens_all_layers(shape, static_cast<double>(s.sequence)) * shape.num_attention_heads;
+    r.elementwise_bytes_per_token += passes * scores * (8.0 + (s.dropout ? 5.0 : 0.0));
+  }
+
+  const Precision sixteen = gpu.bf16_support ? Precision::bf16 : Precision::fp16;
+  const Precision gemm_format = s.fp8_linears ? Precision::fp8 : sixteen;
+  const double gemm_peak = gpu.peak_flops(gemm_format);
+  if (gemm_peak <= 0)
+    throw InputError(fmt::format("{} lists no {} tensor throughput", gpu.name, to_string(gemm_format)));
+  const double peak = gpu.peak_flops(sixteen);
+  const double bandwidth = gpu.bandwidth_bytes_per_s;
+  const Range& ge = a.fraction("train_gemm", gpu.architecture, gemm_format);
+  const Range& ae = s.eager_attention ? a.fraction("train_gemm", gpu.architecture, sixteen)
+                                      : a.fraction(st.fused_attention ? "train_attention_fused" : "train_attention",
+                                                   gpu.architecture, sixteen);
+  const Range& ee = a.fraction("train_elementwise", gpu.architecture, sixteen);
+  r.gemm_efficiency = ge.expected;
+  r.attention_efficiency = ae.expected;
+  r.elementwise_bandwidth = ee.expected;
+  auto per_token = [&](double g, double at, double e) {
+    return r.gemm_flops_per_token / (gemm_peak * g) + r.attention_flops_per_token / (peak * at) +
+           r.elementwise_bytes_per_token / (bandwidth * e);
+  };
+  // The model's work is spread over every GPU of the plan (tensor and pipeline parallel split it).
+  const double tokens_per_gpu = r.tokens_per_step / plan.gpus();
+  return {tokens_per_gpu * per_token(ge.high, ae.high, ee.high), tokens_per_gpu * per_token(ge.expected, ae.expected, ee.expected),
+          tokens_per_gpu * per_token(ge.low, ae.low, ee.low)};
+}
+
 int micro_batches_per_step(const TrainingSetup& s, const ParallelPlan& plan) {
   if (s.gradient_accumulation > 0) return s.gradient_accumulation;
   return plan.pp > 1 ? 4 * plan.pp : 1;
@@ -634,14 +709,24 @@ TrainingPerf estimate_training_step(const Workload& w, const TrainingSetup& s, c
   else
     r.flops_per_token = passes * 2.0 * n + passes * attention_forward;
 
+  // The MFU convention (PaLM): 6N + 12 L a d s, whatever is recomputed.
+  r.model_flops_per_token = 6.0 * n + 3.0 * attention_forward;
+
   const double tokens_per_micro_batch = static_cast<double>(s.micro_batch) * static_cast<double>(s.sequence);
   r.tokens_per_step = tokens_per_micro_batch * m * plan.dp;
   const Precision compute = gpu.bf16_support ? Precision::bf16 : Precision::fp16;
   const double peak = gpu.peak_flops(compute);
   if (peak <= 0) throw InputError(fmt::format("{} lists no 16-bit tensor throughput", gpu.name));
-  const Range& mfu = a.fraction("mfu", gpu.architecture, compute);
-  const double work = r.tokens_per_step * r.flops_per_token / (plan.gpus() * peak);
-  r.compute_s = {work / mfu.high, work / mfu.expected, work / mfu.low};
+  if (s.stack) {
+    // A named trainer: the time of what the step runs (docs/training.md section 3b).
+    r.component_model = true;
+    r.compute_s = component_compute_s(w, s, plan, gpu, a, attention_forward, full_recompute, r);
+  } else {
+    if (s.fp8_linears) throw InputError("FP8 linears need a training stack (--stack) to model their speed");
+    const Range& mfu = a.fraction("mfu", gpu.architecture, compute);
+    const double work = r.tokens_per_step * r.flops_per_token / (plan.gpus() * peak);
+    r.compute_s = {work / mfu.high, work / mfu.expected, work / mfu.low};
+  }
   // 1F1B pipeline bubble (Narayanan et al. 2021): (p - 1) / (m + p - 1) of the step is idle.
   r.bubble_fraction = static_cast<double>(plan.pp - 1) / (m + plan.pp - 1);
 
@@ -673,10 +758,28 @@ TrainingPerf estimate_training_step(const Workload& w, const TrainingSetup& s, c
 
   const Span stretched = scale(r.compute_s, 1.0 / (1.0 - r.bubble_fraction));
   const double serial = r.tp_communication_s + r.pp_communication_s + r.offload_s;
-  r.step_s = {std::max(stretched.low, r.dp_communication_s) + serial, stretched.expected + serial + r.dp_communication_s,
-              stretched.high + serial + r.dp_communication_s};
+  if (r.component_model) {
+    // Every stack buckets the gradient reduction (and ZeRO-3/FSDP prefetches the next layer's weights)
+    // behind the backward pass, two thirds of the compute (PyTorch DDP, Li et al. 2020; FSDP, Zhao et
+    // al. 2023): only what outlasts it is exposed. The optimizer update is memory-bound: AdamW reads the
+    // fp32 master, gradient and two moments and writes three of them back plus the 16-bit copy (30 bytes
+    // per parameter held on this GPU).
+    const double shard = s.zero_stage >= 1 ? plan.dp : 1;
+    r.optimizer_s = state.trainable_per_gpu / shard * 30.0 /
+                    (gpu.bandwidth_bytes_per_s * a.fraction("bandwidth", gpu.architecture, compute).expected);
+    // The slow end overlaps only a third of the compute (the last buckets and the first all-gather wait).
+    auto exposed = [&](double compute_s, double window) { return std::max(0.0, r.dp_communication_s - compute_s * window); };
+    r.step_s = {stretched.low + exposed(stretched.low, 2.0 / 3.0) + serial + r.optimizer_s,
+                stretched.expected + exposed(stretched.expected, 2.0 / 3.0) + serial + r.optimizer_s,
+                stretched.high + exposed(stretched.high, 1.0 / 3.0) + serial + r.optimizer_s};
+  } else {
+    r.step_s = {std::max(stretched.low, r.dp_communication_s) + serial, stretched.expected + serial + r.dp_communication_s,
+                stretched.high + serial + r.dp_communication_s};
+  }
   r.tokens_per_s = {r.tokens_per_step / r.step_s.high, r.tokens_per_step / r.step_s.expected,
                     r.tokens_per_step / r.step_s.low};
+  const double model_work = r.model_flops_per_token / (plan.gpus() * peak);
+  r.mfu = {r.tokens_per_s.low * model_work, r.tokens_per_s.expected * model_work, r.tokens_per_s.high * model_work};
   return r;
 }
 

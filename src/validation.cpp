@@ -2,6 +2,8 @@
 
 #include <gpuadvise/error.hpp>
 #include <gpuadvise/generative.hpp>
+#include <gpuadvise/stacks.hpp>
+#include <gpuadvise/training.hpp>
 #include <gpuadvise/units.hpp>
 #include <gpuadvise/validation.hpp>
 #include <gpuadvise/workload.hpp>
@@ -51,10 +53,16 @@ Span training_tokens_per_s_per_gpu(const ModelShape& shape, double params_matmul
 }
 
 std::vector<ValidationResult> run_validation(std::string_view text, std::string_view origin, const GpuCatalog& gpus,
-                                             const ModelCatalog& models, const Assumptions& assumptions) {
+                                             const ModelCatalog& base_models, const Assumptions& assumptions) {
   const auto doc = detail::parse_json(text, origin);
   const Fields top(doc, std::string(origin));
-  if (top.has("rows")) top.only({"description", "rows"}); // data/generative.json holds its measurements with its presets
+  if (top.has("rows")) top.only({"description", "models", "rows"}); // data/generative.json holds its measurements with its presets
+  // Shapes the published runs trained that are no preset (MPT, GPT-3 style), in the model catalog's format.
+  ModelCatalog models = base_models;
+  if (top.has("rows") && doc.contains("models")) {
+    const nlohmann::json extra = {{"models", doc["models"]}};
+    models.merge_json(extra.dump(), std::string(origin) + " models");
+  }
   const auto* rows = top.has("rows") ? top.array("rows") : top.array("measurements");
   if (!rows) top.fail("rows", "missing (expected an array of measurements)");
   std::vector<ValidationResult> results;
@@ -63,7 +71,8 @@ std::vector<ValidationResult> run_validation(std::string_view text, std::string_
     const Fields f((*rows)[i], fmt::format("{}: rows[{}] (id '{}')", origin, i, first.string("id")));
     f.only({"id", "source", "metric", "value", "gpu", "gpu_count", "gpu_assumed", "model", "batch", "input_tokens",
             "output_tokens", "precision", "weight_format", "kv_precision", "framework", "per_gpu", "exclude", "notes",
-            "resolution", "width", "frames", "steps", "full_recompute"});
+            "resolution", "width", "frames", "steps", "full_recompute", "stack", "checkpointing", "tp", "pp",
+            "gradient_accumulation", "fp8_linears", "compiled", "eager_attention", "dropout"});
     ValidationResult r;
     r.id = f.string("id");
     r.source = f.string("source");
@@ -162,6 +171,44 @@ std::vector<ValidationResult> run_validation(std::string_view text, std::string_
       // percent (vocabulary padding, metadata, tensors kept in other formats): +-3%.
       const double gib = weight_bytes(w, precision, assumptions.int4_group_size) / (1024.0 * 1024 * 1024);
       r.estimate = {gib * 0.97, gib, gib * 1.03};
+    } else if ((r.metric == "train_tokens_per_s_per_gpu" || r.metric == "train_mfu") && f.has("stack")) {
+      // The published run as the training step model sees it (docs/training.md section 3b).
+      TrainingSetup s;
+      s.task = Task::pretrain;
+      try {
+        s.stack = parse_stack(f.string("stack"));
+      } catch (const InputError& e) {
+        f.fail("stack", e.what());
+      }
+      if (f.has("checkpointing")) {
+        try {
+          s.checkpointing = parse_checkpointing(f.string("checkpointing"));
+        } catch (const InputError& e) {
+          f.fail("checkpointing", e.what());
+        }
+      }
+      s.micro_batch = r.batch;
+      s.sequence = input;
+      s.gradient_accumulation = static_cast<int>(f.integer_or("gradient_accumulation", 1, 1, 100000));
+      s.fp8_linears = f.boolean_or("fp8_linears", false);
+      s.compiled = f.boolean_or("compiled", false);
+      s.eager_attention = f.boolean_or("eager_attention", false);
+      s.dropout = f.boolean_or("dropout", false);
+      ParallelPlan plan;
+      plan.tp = static_cast<int>(f.integer_or("tp", 1, 1, 64));
+      plan.pp = static_cast<int>(f.integer_or("pp", 1, 1, 1024));
+      if (r.gpu_count % (plan.tp * plan.pp) != 0) f.fail("gpu_count", "is not a multiple of tp x pp");
+      plan.dp = r.gpu_count / (plan.tp * plan.pp);
+      if (plan.dp > 1) s.zero_stage = stack_profile(*s.stack).default_zero_stage_multi_gpu;
+      TrainingPerf perf;
+      try {
+        perf = estimate_training_step(w, s, plan, *gpu, assumptions);
+      } catch (const InputError& e) {
+        f.fail("tp", e.what());
+      }
+      if (r.metric == "train_mfu") r.estimate = perf.mfu;
+      else r.estimate = {perf.tokens_per_s.low / r.gpu_count, perf.tokens_per_s.expected / r.gpu_count,
+                         perf.tokens_per_s.high / r.gpu_count};
     } else if (r.metric == "train_tokens_per_s_per_gpu") {
       r.estimate = training_tokens_per_s_per_gpu(*shape, dense_matmul_params(w), static_cast<double>(input), *gpu, precision,
                                                  f.boolean_or("full_recompute", false), assumptions);

@@ -379,3 +379,74 @@ TEST_CASE("Task, optimizer and recomputation names", "[training]") {
   CHECK_THROWS_WITH(parse_optimizer("lion"), Catch::Contains("adamw-8bit"));
   CHECK_THROWS_WITH(parse_recompute("some"), Catch::Contains("selective"));
 }
+
+TEST_CASE("Step time with a stack: matmuls, causal attention and elementwise bytes, each at its own rate", "[training]") {
+  const Workload w = preset_workload("llama-2-7b");
+  const Gpu& gpu = gpus().find("h100-sxm"); // 989 TFLOPS bf16, 1979 fp8, 3350 GB/s
+  const auto a = Assumptions::from_json(R"({
+    "runtime_overhead_gib": 0, "max_batched_tokens": 8192, "gemm_half_efficiency_tokens": 0,
+    "moe_compute_efficiency": 1, "int4_group_size": 128, "default_runtime": "plain",
+    "runtimes": {"plain": {"name": "no fixed costs", "step_overhead_ms": 0, "layer_overhead_us": 0, "source": "test"}},
+    "efficiency": {
+      "bandwidth": {"low": 1, "expected": 1, "high": 1, "source": "test"},
+      "compute": {"low": 1, "expected": 1, "high": 1, "source": "test"},
+      "mfu": {"low": 0.5, "expected": 1, "high": 1, "source": "test"},
+      "train_gemm": {"low": 0.4, "expected": 0.5, "high": 0.6, "source": "test"},
+      "train_gemm:*:fp8": {"low": 0.25, "expected": 0.25, "high": 0.25, "source": "test"},
+      "train_attention": {"low": 0.25, "expected": 0.25, "high": 0.25, "source": "test"},
+      "train_attention_fused": {"low": 0.5, "expected": 0.5, "high": 0.5, "source": "test"},
+      "train_elementwise": {"low": 0.2, "expected": 0.2, "high": 0.2, "source": "test"}
+    }
+  })", "test");
+  TrainingSetup s;
+  s.sequence = 4096;
+  s.stack = Stack::torchtune; // eager kernels, FlashAttention-2
+  s.checkpointing = Checkpointing::none;
+  const double n = w.params_total - w.params_embedding / 2;
+  const double attention = 12.0 * 32 * 32 * 128 * 4096; // 3 x forward, PaLM's full (non-causal) count
+  // Per layer forward, bytes: norms 2 x (2h + 2h), residual adds 2 x (4h + 2h), eager q/k/v and output
+  // layout copies 4 x (4096 x 3) + 4 x 4096, SiLU and product 10 x 11008; backward twice; 32 layers.
+  const double h = 4096;
+  const double layer_forward = 8 * h + 12 * h + 4 * 3 * h + 4 * h + 10 * 11008.0;
+  const double bytes = 32 * 3 * layer_forward;
+  const auto r = estimate_training_step(w, s, {}, gpu, a);
+  CHECK(r.component_model);
+  CHECK(r.gemm_flops_per_token == Approx(6 * n));
+  CHECK(r.attention_flops_per_token == Approx(attention / 2)); // causal kernels skip the masked half
+  CHECK(r.elementwise_bytes_per_token == Approx(bytes));
+  const double per_token = 6 * n / (989e12 * 0.5) + attention / 2 / (989e12 * 0.25) + bytes / (3350e9 * 0.2);
+  CHECK(r.compute_s.expected == Approx(4096 * per_token));
+  CHECK(r.compute_s.low < r.compute_s.expected); // GEMM at 0.6 of peak
+  CHECK(r.compute_s.high > r.compute_s.expected); // GEMM at 0.4
+  // One GPU, no sharding: the AdamW update moves 30 bytes per parameter at full bandwidth.
+  CHECK(r.optimizer_s == Approx(w.params_total * 30 / 3350e9));
+  CHECK(r.step_s.expected == Approx(r.compute_s.expected + r.optimizer_s));
+  CHECK(r.mfu.expected == Approx(r.tokens_per_s.expected * (6 * n + attention) / 989e12));
+
+  // Whole-layer recomputation: the forward's matmuls, attention and elementwise bytes once more.
+  s.checkpointing = Checkpointing::full;
+  const auto full = estimate_training_step(w, s, {}, gpu, a);
+  CHECK(full.gemm_flops_per_token == Approx(8 * n));
+  CHECK(full.attention_flops_per_token == Approx(attention / 2 * 4 / 3));
+  CHECK(full.elementwise_bytes_per_token == Approx(bytes * 4 / 3));
+  // torchtitan's "op" policy: every other forward matmul again (+N), the elementwise forward again.
+  s.checkpointing = Checkpointing::selective_op;
+  const auto op = estimate_training_step(w, s, {}, gpu, a);
+  CHECK(op.gemm_flops_per_token == Approx(7 * n));
+  CHECK(op.attention_flops_per_token == Approx(attention / 2));
+  CHECK(op.elementwise_bytes_per_token == Approx(bytes * 4 / 3));
+
+  // Megatron: fused kernels (q and k rotated in place, one gated-activation pass), cuDNN-class attention,
+  // FP8 linears at the FP8 peak with every matmul input cast (read 2, write 1 byte).
+  s.stack = Stack::megatron;
+  s.checkpointing = Checkpointing::none;
+  s.fp8_linears = true;
+  const double fused_forward = 8 * h + 12 * h + 4 * 2 * h + 6 * 11008.0 + 3 * (2 * h + h + 11008.0);
+  const auto te = estimate_training_step(w, s, {}, gpu, a);
+  CHECK(te.elementwise_bytes_per_token == Approx(32 * 3 * fused_forward));
+  CHECK(te.compute_s.expected == Approx(4096 * (6 * n / (1979e12 * 0.25) + attention / 2 / (989e12 * 0.5) +
+                                                32 * 3 * fused_forward / (3350e9 * 0.2))));
+  // FP8 without a stack has no speed model: a clear error, not the 16-bit MFU.
+  s.stack.reset();
+  CHECK_THROWS_AS(estimate_training_step(w, s, {}, gpu, a), InputError);
+}

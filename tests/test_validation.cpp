@@ -2,7 +2,9 @@
 #include <gpuadvise/advisor.hpp>
 #include <gpuadvise/embedded.hpp>
 #include <gpuadvise/error.hpp>
+#include <gpuadvise/training.hpp>
 #include <gpuadvise/validation.hpp>
+#include <gpuadvise/workload.hpp>
 
 #include <catch2/catch.hpp>
 
@@ -84,4 +86,53 @@ TEST_CASE("A calibration file replaces achievable fractions: decode speed scales
   CHECK_THROWS_AS(calibrated.merge_json(R"({"efficiency": {"bandwidth": {"low": 0.9, "expected": 0.5, "high": 0.6,
                                         "source": "x"}}})", "bad.json"),
                   CatalogError);
+}
+
+TEST_CASE("Training rows with a stack run through the training step model, shapes from the file's models list",
+          "[validation][training]") {
+  // A GPT-style shape that is no preset, trained on 8 H100s with FSDP, 2 micro-batches of 2 x 2048 tokens.
+  const char* text = R"({"models": [{"id": "toy-1b", "name": "toy", "source": "test", "num_layers": 24,
+      "hidden_size": 2048, "num_attention_heads": 16, "num_kv_heads": 16, "head_dim": 128, "intermediate_size": 8192,
+      "vocab_size": 50368, "tie_word_embeddings": true, "max_context": 4096, "mlp": "plain", "norm": "layernorm"}],
+    "rows": [{"id": "r", "source": "s", "gpu": "h100-sxm", "gpu_count": 8, "model": "toy-1b", "weight_format": "bf16",
+      "batch": 2, "input_tokens": 2048, "metric": "train_tokens_per_s_per_gpu", "value": 40000, "stack": "fsdp",
+      "checkpointing": "none", "gradient_accumulation": 2},
+     {"id": "m", "source": "s", "gpu": "h100-sxm", "gpu_count": 8, "model": "toy-1b", "weight_format": "bf16",
+      "batch": 2, "input_tokens": 2048, "metric": "train_mfu", "value": 0.4, "stack": "fsdp",
+      "checkpointing": "none", "gradient_accumulation": 2}]})";
+  const auto results = run_validation(text, "mine.json", GpuCatalog::embedded(), ModelCatalog::embedded(), Assumptions::embedded());
+  REQUIRE(results.size() == 2);
+  const auto catalog = ModelCatalog::from_json(R"({"models": [{"id": "toy-1b", "name": "toy", "source": "test",
+      "num_layers": 24, "hidden_size": 2048, "num_attention_heads": 16, "num_kv_heads": 16, "head_dim": 128,
+      "intermediate_size": 8192, "vocab_size": 50368, "tie_word_embeddings": true, "max_context": 4096, "mlp": "plain",
+      "norm": "layernorm"}]})", "test");
+  Workload w = workload_for_shape(*catalog.find("toy-1b"), ModelOrigin::preset);
+  TrainingSetup s;
+  s.task = Task::pretrain;
+  s.stack = Stack::fsdp;
+  s.checkpointing = Checkpointing::none;
+  s.micro_batch = 2;
+  s.sequence = 2048;
+  s.gradient_accumulation = 2;
+  s.zero_stage = 3; // FSDP's FULL_SHARD across the 8 data-parallel GPUs
+  const auto perf = estimate_training_step(w, s, {1, 1, 8}, GpuCatalog::embedded().find("h100-sxm"), Assumptions::embedded());
+  CHECK(results[0].estimate.expected == Approx(perf.tokens_per_s.expected / 8));
+  CHECK(results[1].estimate.expected == Approx(perf.mfu.expected));
+  // MFU = tokens/s per GPU x (6N + 12 L a d s) / 989 TFLOPS, N the matmul parameters (lm head included).
+  const double n = 24 * (4.0 * 2048 * 2048 + 2.0 * 2048 * 8192) + 50368.0 * 2048;
+  const double model_flops = 6 * n + 12.0 * 24 * 16 * 128 * 2048;
+  CHECK(results[1].estimate.expected == Approx(results[0].estimate.expected * model_flops / 989e12).epsilon(0.01));
+}
+
+TEST_CASE("A training row names an unknown stack: the row and the field in the error", "[validation][training]") {
+  const char* text = R"({"rows": [{"id": "x", "source": "s", "gpu": "h100-sxm", "model": "llama-3-8b",
+    "weight_format": "bf16", "input_tokens": 4096, "metric": "train_tokens_per_s_per_gpu", "value": 10, "stack": "jax"}]})";
+  try {
+    run_validation(text, "mine.json", GpuCatalog::embedded(), ModelCatalog::embedded(), Assumptions::embedded());
+    FAIL("expected CatalogError");
+  } catch (const CatalogError& e) {
+    const std::string message = e.what();
+    CHECK(message.find("'x'") != std::string::npos);
+    CHECK(message.find("stack") != std::string::npos);
+  }
 }

@@ -41,6 +41,7 @@ struct StackProfile {
   bool adapters_fp32 = false;     ///< LoRA adapters kept in fp32 (PEFT's autocast_adapter_dtype)
   LossKind loss = LossKind::fp32_full;
   bool fused_kernels = false;     ///< norms/activations fused or compiled: only the inputs of matmuls are saved
+  bool fused_attention = false;   ///< cuDNN / FlashAttention-3 class attention on Hopper and later (else FlashAttention-2 via SDPA)
   Checkpointing checkpointing_full = Checkpointing::none;    ///< default for full fine-tuning / pretraining
   Checkpointing checkpointing_adapter = Checkpointing::none; ///< default for LoRA / QLoRA
   double lora_dropout = 0;        ///< default adapter dropout

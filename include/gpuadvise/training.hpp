@@ -68,6 +68,7 @@ struct TrainingSetup {
   bool paged_optimizer = false;        ///< bitsandbytes paged optimizer: moments in CUDA managed memory
   bool offload_params = false;         ///< FSDP/ZeRO-3 CPU offload: weights, gradients and optimizer in CPU memory
   bool eager_attention = false;        ///< attention without a fused kernel: the s x s probabilities are stored
+  bool fp8_linears = false;            ///< linear layers in FP8 (Transformer Engine / torchao float8); speed only
 };
 
 /// Parallel degrees: tensor (within a node, with sequence parallel), pipeline, data.
@@ -175,6 +176,17 @@ struct TrainingPerf {
   bool dp_crosses_nodes = false;
   Span step_s;
   Span tokens_per_s;                ///< all GPUs together
+  // With a stack set, the step's compute is the sum of what sets it (docs/training.md section 3b):
+  bool component_model = false;        ///< true: compute_s = GEMM + attention + elementwise time; false: MFU range
+  double model_flops_per_token = 0;    ///< 6N + 12 L a d s without recomputation (the MFU convention)
+  double gemm_flops_per_token = 0;     ///< matmul FLOPs executed per token, recomputation included
+  double attention_flops_per_token = 0;///< causal attention FLOPs executed per token (half the PaLM count)
+  double elementwise_bytes_per_token = 0; ///< norm/activation/residual traffic per token, all layers, recomputation included
+  double gemm_efficiency = 0;          ///< expected fraction of the GEMM format's peak
+  double attention_efficiency = 0;     ///< expected fraction of the 16-bit peak in the attention kernel
+  double elementwise_bandwidth = 0;    ///< expected fraction of memory bandwidth the elementwise kernels sustain
+  double optimizer_s = 0;              ///< the optimizer update per step (memory-bound)
+  Span mfu;                            ///< model FLOPs utilisation implied by tokens_per_s
 };
 
 /// Step time on the plan's GPUs: FLOPs / (gpus x bf16 peak x MFU), stretched by the pipeline bubble,

@@ -272,6 +272,28 @@ std::vector<Part> training_parts(const Workload& w, const Candidate& c, const As
   t.push_back({"flops_per_token", "6N + 12 L a d s (8N + 16 L a d s with full recompute; adapters: 4N + 6 x trainable)",
                explain_num(perf.flops_per_token), perf.flops_per_token, "FLOP", {"Chowdhery et al. 2022, appendix B"},
                PartGroup::time, "training token", {}});
+  if (perf.component_model) {
+    // A training stack: the step's compute is GEMM + attention + elementwise time (docs/training.md section 3b).
+    const Precision gemm_format = s.fp8_linears ? Precision::fp8 : compute;
+    t.push_back(time_part(
+        "step_seconds",
+        "tokens per step / GPUs x (matmul FLOPs / (peak x GEMM eff.) + causal attention FLOPs / (peak x attention eff.) + "
+        "elementwise bytes / (bandwidth x elementwise eff.)) / (1 - bubble) + TP + PP + exposed DP + optimizer + offload",
+        fmt::format("{} / {} x ({} / ({:.0f} TFLOPS x {}) + {} / ({:.0f} TFLOPS x {}) + {} B / ({:.0f} GB/s x {})) / (1 - {:.3f}) "
+                    "+ {:.4f} + {:.4f} + DP {:.4f} (overlapped with backward) + {:.4f} + {:.4f} s = {:.3f} s (MFU {:.0f}%)",
+                    explain_num(perf.tokens_per_step), plan.gpus(), explain_num(perf.gemm_flops_per_token),
+                    gpu.peak_flops(gemm_format) / 1e12, explain_num(perf.gemm_efficiency),
+                    explain_num(perf.attention_flops_per_token), gpu.peak_flops(compute) / 1e12,
+                    explain_num(perf.attention_efficiency), explain_num(perf.elementwise_bytes_per_token),
+                    gpu.bandwidth_bytes_per_s / 1e9, explain_num(perf.elementwise_bandwidth), perf.bubble_fraction,
+                    perf.tp_communication_s, perf.pp_communication_s, perf.dp_communication_s, perf.optimizer_s,
+                    perf.offload_s, perf.step_s.expected, perf.mfu.expected * 100),
+        perf.step_s, "s", "step",
+        {catalog_source(gpu, "dense_tflops." + std::string(to_string(gemm_format))),
+         "GEMM: " + a.fraction("train_gemm", gpu.architecture, gemm_format).source,
+         "elementwise: " + a.fraction("train_elementwise", gpu.architecture, compute).source,
+         "docs/training.md section 3b"}));
+  } else
   t.push_back(time_part("step_seconds",
                         "tokens per step x FLOPs per token / (GPUs x peak x MFU) / (1 - bubble) + TP + PP + DP communication + offload",
                         fmt::format("{} x {} / ({} x {:.1f} TFLOPS x {}) / (1 - {:.3f}) + {:.4f} + {:.4f} + {:.4f} + {:.4f} s = {:.3f} s",
