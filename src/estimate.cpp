@@ -352,6 +352,35 @@ double StepModel::step_case_s(int which, double decodes, double decode_context, 
   return std::max(flops / (m_peak * compute * fill), bytes / (m_bandwidth * memory)) + fixed;
 }
 
+StepModel::Parts StepModel::step_parts(int which, double decodes, double decode_context, double prefill_tokens,
+                                        double prefill_position) const {
+  // The same terms as step_case_s, kept apart.
+  Parts p;
+  const double tokens = decodes + prefill_tokens;
+  if (tokens <= 0) return p;
+  const ModelShape& s = m_w->shape;
+  const double mean_context = decodes > 0 ? decode_context / decodes : 0;
+  p.flops = tokens * 2.0 * m_matmul_params +
+            m_attn_flops * (decodes * attended_tokens_all_layers(s, mean_context) +
+                            prefill_tokens * attended_tokens_all_layers(s, prefill_position));
+  p.weight_bytes = m_dense_weight_bytes >= 0 ? m_dense_weight_bytes : weight_bytes_read(*m_w, m_p.effective, *m_a, tokens);
+  p.kv_bytes = decode_context * m_kv_per_token;
+  p.bytes = p.weight_bytes + p.kv_bytes;
+  p.fill = prefill_tokens > 0 ? tokens / (tokens + m_half_tokens) : 1.0;
+  p.peak_flops = m_peak;
+  p.bandwidth = m_bandwidth;
+  p.compute_fraction = which == 0 ? m_compute.high : which == 2 ? m_compute.low : m_compute.expected;
+  p.memory_fraction = which == 0 ? m_memory.high : which == 2 ? m_memory.low : m_memory.expected;
+  const double scale = which == 0 ? 0.5 : which == 2 ? 2.0 : 1.0;
+  const double comm = 2.0 * s.num_layers * allreduce_s(m_link, m_count, tokens * s.hidden_size * m_act_bytes);
+  p.compute_s = p.flops / (m_peak * p.compute_fraction * p.fill);
+  p.memory_s = p.bytes / (m_bandwidth * p.memory_fraction);
+  p.runtime_fixed_s = m_fixed_s * scale;
+  p.allreduce_s = comm * scale;
+  p.total_s = std::max(p.compute_s, p.memory_s) + (m_fixed_s + comm) * scale;
+  return p;
+}
+
 Span StepModel::step_s(double decodes, double decode_context, double prefill_tokens, double prefill_position) const {
   const double tokens = decodes + prefill_tokens;
   if (tokens <= 0) return {0, 0, 0};

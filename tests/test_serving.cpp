@@ -1,5 +1,6 @@
 // The serving simulator (issue 13): properties that must hold whatever the constants, and the plan search.
 #include <gpuadvise/traffic_answers.hpp>
+#include <gpuadvise/error.hpp>
 #include <gpuadvise/serving.hpp>
 
 #include <catch2/catch.hpp>
@@ -243,4 +244,91 @@ TEST_CASE("serving: without a rate, the cheapest per hour, the cheapest per toke
   WorkloadRequest fixed = r;
   fixed.batch = "8";
   CHECK_FALSE(traffic_answers(advise(build_workload(fixed, f.models), f.catalog, f.assumptions, {})));
+}
+
+TEST_CASE("serving: a probe that stops at a certain miss gives the full run's verdict", "[serving]") {
+  const Fixture f;
+  const ReplicaModel m = f.replica("l40s");
+  Targets t;
+  t.ttft_p95 = 0.5;
+  t.tpot_p95 = 0.05;
+  for (double rate : {1.0, 4.0, 12.0}) {
+    INFO("rate " << rate);
+    const ServingResult full = simulate(m, 1, at_rate(rate, 400), t);
+    const ServingResult probe = simulate(m, 1, at_rate(rate, 400), t, Router::least_outstanding, true);
+    const bool full_meets = full.finished == 400 && full.ttft_s.p95 <= 0.5 && full.tpot_s.p95 <= 0.05;
+    if (full_meets) {
+      // Nothing missed: the probe ran to the end and is the same run.
+      CHECK_FALSE(probe.stopped_early);
+      CHECK(probe.ttft_s.p95 == full.ttft_s.p95);
+      CHECK(probe.output_tokens_per_s == full.output_tokens_per_s);
+    } else {
+      CHECK((probe.stopped_early || probe.ttft_s.p95 > 0.5 || probe.tpot_s.p95 > 0.05));
+    }
+  }
+  // At 12 requests/s of 1,500-token prompts an L40S is far over capacity: the probe stops before the end.
+  CHECK(simulate(m, 1, at_rate(12, 400), t, Router::least_outstanding, true).finished < 400);
+}
+
+TEST_CASE("serving: host time per sequence adds to every step of a lone request", "[serving]") {
+  const Fixture f;
+  ReplicaModel m = f.replica();
+  m.engine.host_s_per_sequence = 36e-6;
+  const ServingResult r = simulate(m, 1, at_rate(0.05, 50), Targets{});
+  // Alone: the prompt's step plus one sequence's host time; each later token a one-sequence decode step plus it.
+  CHECK(r.ttft_s.p50 == Approx(m.step.step_case_s(1, 0, 0, 1500, 750) + 36e-6).epsilon(0.01));
+  CHECK(r.tpot_s.p50 == Approx(m.step.step_case_s(1, 1, 1650, 0, 0) + 36e-6).epsilon(0.05));
+}
+
+TEST_CASE("serving: a closed loop obeys Little's law", "[serving]") {
+  const Fixture f;
+  const ReplicaModel m = f.replica();
+  Traffic t = at_rate(1, 800);
+  t.rate.reset();
+  t.concurrency = 16;
+  const ServingResult r = simulate(m, 1, t, Targets{});
+  // 16 users with no think time: requests in the system = throughput x time in the system = 16.
+  CHECK(r.request_throughput_per_s * r.e2e_mean_s == Approx(16).epsilon(0.05));
+}
+
+TEST_CASE("serving: step parts add up to the step time", "[serving]") {
+  const Fixture f;
+  const ReplicaModel m = f.replica("h100-sxm", 2);
+  for (int which : {0, 1, 2}) {
+    const StepModel::Parts p = m.step.step_parts(which, 64, 64 * 1000.0, 512, 256);
+    CHECK(p.total_s == Approx(m.step.step_case_s(which, 64, 64 * 1000.0, 512, 256)));
+    CHECK(p.total_s == Approx(std::max(p.compute_s, p.memory_s) + p.runtime_fixed_s + p.allreduce_s));
+    CHECK(p.bytes == Approx(p.weight_bytes + p.kv_bytes));
+    // KV read: 64 sequences x 1,000 tokens x the bytes one token occupies on each GPU x 2 GPUs (all of the cache).
+    CHECK(p.kv_bytes == Approx(64 * 1000.0 * m.step.kv_bytes_per_token_per_gpu() * 2));
+  }
+}
+
+TEST_CASE("serving: a rate sweep is the simulator at each rate, with its cost per token", "[serving]") {
+  const Fixture f;
+  CHECK(parse_rate_list("1..8") == std::vector<double>{1, 2, 4, 8});
+  CHECK(parse_rate_list("0.5,3,1") == std::vector<double>{0.5, 1, 3});
+  CHECK(parse_rate_list("1..6") == std::vector<double>{1, 2, 4, 6});
+  CHECK_THROWS_AS(parse_rate_list("1,,2"), InputError);
+  CHECK_THROWS_AS(parse_rate_list("8..1"), InputError);
+  CHECK_THROWS_AS(parse_rate_list("fast"), InputError);
+  const Gpu& l40s = f.catalog.find("l40s");
+  Traffic t = at_rate(1, 200);
+  const RateSweep s = run_rate_sweep(f.workload, f.catalog, {&l40s}, 1, 2, f.assumptions, t, {1, 2}, EngineSettings{}, "");
+  REQUIRE(s.points.size() == 2);
+  const auto& p = s.points[1];
+  CHECK(p.rate == 2);
+  CHECK(p.replicas == 2);
+  t.rate = 2;
+  const ServingResult direct = simulate(f.replica("l40s"), 2, t, Targets{});
+  CHECK(p.result.ttft_s.p95 == direct.ttft_s.p95);
+  // $ per million output tokens = 2 GPUs x $/hr / (output tokens/s x 3600 s) x 10^6.
+  const double usd_per_hour = 2 * l40s.price("")->usd_per_hour;
+  CHECK(p.usd_per_hour == Approx(usd_per_hour));
+  CHECK(p.usd_per_million_output_tokens == Approx(usd_per_hour / (direct.output_tokens_per_s * 3600) * 1e6));
+  // A higher rate never lowers the p95 TTFT of the same fleet.
+  CHECK(s.points[1].result.ttft_s.p95 >= s.points[0].result.ttft_s.p95 * 0.98);
+  const PlotSpec plot = rate_sweep_plot(s, RateSweepMetric::ttft_p95);
+  REQUIRE(plot.series.size() == 1);
+  CHECK(plot.series[0].points[1].y == Approx(direct.ttft_s.p95 * 1e3));
 }

@@ -134,6 +134,13 @@ public:
   double step_case_s(int which, double decodes, double decode_context, double prefill_tokens, double prefill_position) const;
   /// KV-cache bytes one token occupies on each GPU (after the tensor-parallel split).
   double kv_bytes_per_token_per_gpu() const { return m_kv_per_token_per_gpu; }
+  /// The terms of step_case_s, for --explain: total_s equals step_case_s of the same arguments.
+  struct Parts {
+    double flops = 0, bytes = 0, weight_bytes = 0, kv_bytes = 0;
+    double peak_flops = 0, bandwidth = 0, compute_fraction = 0, memory_fraction = 0, fill = 1;
+    double compute_s = 0, memory_s = 0, runtime_fixed_s = 0, allreduce_s = 0, total_s = 0;
+  };
+  Parts step_parts(int which, double decodes, double decode_context, double prefill_tokens, double prefill_position) const;
 
 private:
   const Workload* m_w;

@@ -5,6 +5,7 @@
 #include <gpuadvise/assumptions.hpp>
 #include <gpuadvise/catalog.hpp>
 #include <gpuadvise/estimate.hpp>
+#include <gpuadvise/svg.hpp>
 #include <gpuadvise/workload.hpp>
 
 #include <nlohmann/json.hpp>
@@ -81,6 +82,11 @@ struct EngineSettings {
   /// vLLM V0's multi-step scheduling (--num-scheduler-steps, 0.6.x): a decode batch runs this many steps
   /// per scheduling; admissions wait for the run's end and its tokens reach the client at the run's end.
   int num_scheduler_steps = 1;
+  /// Host (CPU) time per sequence per scheduling that the GPU waits for: input preparation, sampling
+  /// metadata, output processing and detokenization in an engine that does them between steps (vLLM's
+  /// V0 engine, 0.5-0.6: data/assumptions.json serving_host_us_per_sequence_vllm_v0). Added to every
+  /// scheduling's step time once per sequence in it (once per multi-step run). 0 = overlapped or negligible.
+  double host_s_per_sequence = 0;
 };
 
 enum class Router { round_robin, least_outstanding };
@@ -108,6 +114,10 @@ struct ServingResult {
   double mean_step_s = 0;
   double mean_batch = 0;                ///< sequences per step, mean
   std::int64_t kv_blocks = 0;           ///< per replica
+  bool stopped_early = false;           ///< simulate(stop_on_certain_miss): stopped once a target was certainly missed
+  double mean_decodes = 0;              ///< decoding sequences per scheduling that decodes, mean (for --explain)
+  double mean_decode_context = 0;       ///< tokens of context of a decoding sequence, mean over those steps
+  double mean_prefill_tokens = 0;       ///< prompt tokens per scheduling that computes prompt tokens, mean
 };
 
 /// One replica's engine: its step-time model and KV-block budget.
@@ -123,9 +133,12 @@ struct ReplicaModel {
 /// overhead, per GPU, in blocks of `engine.block_size` tokens). kv_blocks is 0 when the weights do not fit.
 ReplicaModel make_replica(const Workload& w, const Gpu& gpu, int tp, const Assumptions& a, const EngineSettings& engine);
 
-/// Simulates `replicas` copies of `model` serving `traffic` behind `router`. Deterministic.
+/// Simulates `replicas` copies of `model` serving `traffic` behind `router`. Deterministic. With
+/// `stop_on_certain_miss` the run stops once it is certain to miss a target (a percentile's target
+/// already exceeded by more requests than the percentile allows, or a refused request): the result
+/// then has `stopped_early` set and only says "misses" (the plan search's bisection probes).
 ServingResult simulate(const ReplicaModel& model, int replicas, const Traffic& traffic, const Targets& targets,
-                       Router router = Router::least_outstanding);
+                       Router router = Router::least_outstanding, bool stop_on_certain_miss = false);
 
 /// A plan for one GPU kind and tensor-parallel size.
 struct ServingPlan {
@@ -174,9 +187,53 @@ struct ServingReport {
 void write_serving_text(std::ostream& out, const ServingReport& report);
 /// The report as JSON (documented in docs/serving.md).
 nlohmann::json serving_json(const ServingReport& report);
+/// --explain: the pick's step time in its parts (a mean decode step, a prompt alone) and how the
+/// latency percentiles come out of the simulated requests (one line saying so when no plan meets the targets).
+void write_serving_explain(std::ostream& out, const ServingReport& report, const Assumptions& a);
 
 /// Hours in a month for $/month (730 = 8760 / 12).
 inline constexpr double k_hours_per_month = 730;
+
+/// One point of a rate sweep: a fleet of `replicas` x `tp` GPUs of one kind at one request rate.
+struct RateSweepPoint {
+  std::string gpu;
+  int tp = 1;
+  int replicas = 1;
+  double rate = 0;                    ///< requests/s offered (Poisson)
+  bool fits = false;                  ///< one replica holds the weights and one request's KV cache
+  ServingResult result;               ///< when fits
+  bool priced = false;
+  double usd_per_hour = 0;            ///< the whole fleet
+  double usd_per_million_output_tokens = 0; ///< $/hr / (output tokens/s served x 3600) x 10^6
+};
+
+/// A latency-throughput curve per GPU: the same fleet simulated at each rate.
+struct RateSweep {
+  Workload workload;
+  std::string traffic_text;           ///< how the lengths were given
+  Traffic traffic;                    ///< lengths, requests and seed (the rate is each point's)
+  std::vector<double> rates;          ///< ascending
+  std::vector<RateSweepPoint> points; ///< per GPU, in rate order
+};
+
+/// Parses "1,2,4,8" or a doubling range "1..64" of request rates (requests/s, > 0). InputError naming `what`.
+std::vector<double> parse_rate_list(std::string_view text, std::string_view what = "--rates");
+
+/// Simulates `replicas` replicas of `tp` GPUs of each GPU kind (empty: the catalog's GPUs that run the
+/// precision natively) at every rate. Deterministic for the traffic's seed.
+RateSweep run_rate_sweep(const Workload& w, const GpuCatalog& catalog, std::vector<const Gpu*> gpus, int tp, int replicas,
+                         const Assumptions& a, const Traffic& traffic, const std::vector<double>& rates,
+                         const EngineSettings& engine, std::string_view provider);
+
+/// The curve as an 80-column table, CSV and JSON.
+void write_rate_sweep_table(std::ostream& out, const RateSweep& sweep);
+void write_rate_sweep_csv(std::ostream& out, const RateSweep& sweep);
+nlohmann::json rate_sweep_json(const RateSweep& sweep);
+
+/// What a rate sweep's plot shows against the rate.
+enum class RateSweepMetric { ttft_p95, tpot_p95, usd_per_million_output_tokens };
+/// One line per GPU: the metric against the offered rate (a fleet that does not fit is a missing point).
+PlotSpec rate_sweep_plot(const RateSweep& sweep, RateSweepMetric metric);
 
 } // namespace gpuadvise
 

@@ -116,7 +116,9 @@ struct SweepCli {
   WorkloadRequest workload;
   std::string precisions = "fp16", batches, contexts, output_tokens, count = "1";
   PricingOptions pricing;
-  std::string plot, plot_metric = "throughput-per-dollar";
+  std::string plot, plot_metric;
+  /// A rate sweep (serving simulator): requests/s to simulate, and its lengths, requests, seed, replicas.
+  std::string rates, input_tokens, length_profile, requests, seed, replicas;
   std::vector<std::string> gpus;
   InputOptions inputs;
   FormatOptions format;
@@ -132,7 +134,7 @@ struct ServeCli {
   std::string precision, kv_precision, rate, concurrency, input_tokens, output_tokens, input_spread, output_spread;
   std::string length_profile, trace, ttft_p95, ttft_p99, tpot_p95, e2e_p95, tokens_per_s_per_user;
   std::string max_num_seqs, max_num_batched_tokens, prefix_cache_hit_rate, requests, seed, router = "least-outstanding";
-  bool no_chunked_prefill = false;
+  bool no_chunked_prefill = false, explain = false;
   std::vector<std::string> gpus;
   PricingOptions pricing;
   std::vector<std::string> tp_sizes;

@@ -41,6 +41,7 @@ void setup_serve(CLI::App& app, ServeCli& o) {
       ->check(CLI::IsMember({"least-outstanding", "round-robin"}));
   app.add_option("--requests", o.requests, "Requests simulated (default 2000)");
   app.add_option("--seed", o.seed, "Random seed of arrivals and lengths (default 1)");
+  app.add_flag("--explain", o.explain, "Also print the pick's step time in its parts and how the percentiles come out");
   add_input_options(app, o.inputs, k_all_inputs);
   add_format_options(app, o.format, {"text", "json"}, "text | json", "Print the plans as JSON (docs/serving.md)");
   app.footer("Examples:\n  gpuadvise serve --model llama-3.1-8b --rate 40 --input-tokens 1500 --output-tokens 300 "
@@ -123,8 +124,10 @@ int run_serve(const ServeCli& o, std::ostream& out) {
   search.router = o.router == "round-robin" ? Router::round_robin : Router::least_outstanding;
   report.catalog_date = inputs.catalog.catalog_date();
   report.plans = search_serving_plans(report.workload, inputs.catalog, inputs.assumptions, t, g, e, search);
+  if (o.explain && format == "json") throw InputError("--explain prints text: it does not apply to --format json");
   if (format == "json") out << serving_json(report).dump(2) << "\n";
   else write_serving_text(out, report);
+  if (o.explain) write_serving_explain(out, report, inputs.assumptions);
   return !report.plans.empty() && report.plans.front().replicas > 0 && report.plans.front().priced ? 0 : 1;
 }
 

@@ -16,7 +16,9 @@
 #include <algorithm>
 #include <cmath>
 #include <deque>
+#include <functional>
 #include <limits>
+#include <queue>
 #include <random>
 #include <sstream>
 
@@ -49,16 +51,17 @@ struct Replica {
   int outstanding() const { return static_cast<int>(waiting.size() + running.size()); }
 };
 
-/// Nearest-rank percentile of sorted values.
-double percentile(const std::vector<double>& sorted, double q) {
-  if (sorted.empty()) return 0;
-  const std::size_t rank = static_cast<std::size_t>(std::ceil(q * static_cast<double>(sorted.size())));
-  return sorted[std::min(sorted.size() - 1, rank == 0 ? 0 : rank - 1)];
-}
-
 Percentiles percentiles_of(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return {percentile(v, 0.50), percentile(v, 0.95), percentile(v, 0.99)};
+  // The nearest-rank values of the sorted list, found by selection (the same values as sorting first).
+  if (v.empty()) return {};
+  auto at = [&](double q) {
+    const std::size_t rank = static_cast<std::size_t>(std::ceil(q * static_cast<double>(v.size())));
+    const auto nth = v.begin() + static_cast<std::ptrdiff_t>(std::min(v.size() - 1, rank == 0 ? 0 : rank - 1));
+    std::nth_element(v.begin(), nth, v.end());
+    return *nth;
+  };
+  const double p50 = at(0.50), p95 = at(0.95), p99 = at(0.99);
+  return {p50, p95, p99};
 }
 
 /// Step durations weighted by the sequences each advanced, in log-spaced bins (0.5% wide, 1 us to ~1000 s):
@@ -234,7 +237,8 @@ ReplicaModel make_replica(const Workload& w, const Gpu& gpu, int tp, const Assum
   return r;
 }
 
-ServingResult simulate(const ReplicaModel& model, int replicas, const Traffic& traffic, const Targets& targets, Router router) {
+ServingResult simulate(const ReplicaModel& model, int replicas, const Traffic& traffic, const Targets& targets, Router router,
+                       bool stop_on_certain_miss) {
   if (replicas < 1) throw InternalError("simulate: no replicas");
   const EngineSettings& e = model.engine;
   const bool closed = traffic.concurrency.has_value() && traffic.trace.empty();
@@ -253,10 +257,14 @@ ServingResult simulate(const ReplicaModel& model, int replicas, const Traffic& t
     for (std::size_t i = 0; i < released; ++i) seqs[i].arrival = 0;
 
   std::vector<Replica> fleet(static_cast<std::size_t>(replicas));
+  // Step ends of the busy replicas: (time, replica), earliest first.
+  std::priority_queue<std::pair<double, std::size_t>, std::vector<std::pair<double, std::size_t>>, std::greater<>> step_ends;
   for (auto& r : fleet) r.free_blocks = model.kv_blocks;
   const auto blocks_for = [&](int tokens) { return (tokens + e.block_size - 1) / e.block_size; };
   StepHistogram itl; // step seconds, weighted by the sequences that got a token
   double kv_weighted = 0, time_weighted = 0, step_sum = 0, batch_sum = 0;
+  double decode_sum = 0, decode_context_sum = 0, prefill_sum = 0;
+  int decode_schedulings = 0, prefill_schedulings = 0;
   int steps = 0, preemptions = 0, finished = 0;
   std::size_t rr = 0;
 
@@ -319,11 +327,22 @@ ServingResult simulate(const ReplicaModel& model, int replicas, const Traffic& t
     };
     // A multi-step run (decodes only) reserves the slots of all its steps up front (vLLM's lookahead slots).
     const int lookahead = e.num_scheduler_steps > 1 && r.prefills.empty() ? e.num_scheduler_steps : 1;
+    // Whether this loop saw every running sequence without preempting, and how many of them still have
+    // prompt tokens to compute: when none do, step 3's pass over the running sequences has nothing to do.
+    bool scanned_all = true;
+    std::size_t prefilling = 0;
+    const int preempted_before = preemptions;
     for (std::size_t i = 0; i < r.running.size() && budget > 0; ++i) {
       const int id = r.running[i];
       Seq& s = seqs[static_cast<std::size_t>(id)];
-      if (s.to_prefill > 0) continue;
-      const int need = blocks_for(s.context + std::min(lookahead, s.output - s.generated)) - s.blocks;
+      if (s.to_prefill > 0) {
+        ++prefilling;
+        continue;
+      }
+      // Blocks to add (negative: to give back) so that the next tokens' KV fits: blocks_for(context + k) -
+      // blocks, without the division in the common case of the tokens still inside the blocks held.
+      const int next = s.context + std::min(lookahead, s.output - s.generated);
+      const int need = next <= s.blocks * e.block_size && next > (s.blocks - 1) * e.block_size ? 0 : blocks_for(next) - s.blocks;
       while (need > r.free_blocks && r.running.size() > i + 1) preempt(r.running.back());
       if (need > r.free_blocks) {
         preempt(id);
@@ -335,11 +354,13 @@ ServingResult simulate(const ReplicaModel& model, int replicas, const Traffic& t
       decode_context += s.context;
       --budget;
     }
+    if (preemptions != preempted_before) scanned_all = false;
     // 3. With chunked prefill: prompt chunks of running sequences, then newly admitted ones, into the
     //    rest of the budget. (A decoding sequence has nothing left to prefill: the lists never share one.)
     if (e.chunked_prefill) {
-      for (std::size_t i = 0; i < r.running.size() && budget > 0; ++i)
-        if (seqs[static_cast<std::size_t>(r.running[i])].to_prefill > 0) prefill(r.running[i]);
+      if (!(scanned_all && prefilling == 0))
+        for (std::size_t i = 0; i < r.running.size() && budget > 0; ++i)
+          if (seqs[static_cast<std::size_t>(r.running[i])].to_prefill > 0) prefill(r.running[i]);
       admit();
     }
     if (r.decodes.empty() && r.prefills.empty()) {
@@ -356,8 +377,12 @@ ServingResult simulate(const ReplicaModel& model, int replicas, const Traffic& t
     for (int k = 1; k < r.steps; ++k)
       seconds += model.step.step_case_s(model.case_index, static_cast<double>(r.decodes.size()),
                                         decode_context + static_cast<double>(k * r.decodes.size()), 0, 0);
+    // The host's per-sequence work between schedulings (vLLM V0: input preparation, output processing and
+    // detokenization), which the GPU waits for; a multi-step run does it once.
+    seconds += e.host_s_per_sequence * static_cast<double>(r.decodes.size() + r.prefills.size());
     r.busy = true;
     r.step_end = now + seconds;
+    step_ends.emplace(r.step_end, static_cast<std::size_t>(&r - fleet.data()));
     const double used = static_cast<double>(model.kv_blocks - r.free_blocks);
     kv_weighted += (model.kv_blocks > 0 ? used / static_cast<double>(model.kv_blocks) : 0) * seconds;
     time_weighted += seconds;
@@ -365,6 +390,15 @@ ServingResult simulate(const ReplicaModel& model, int replicas, const Traffic& t
     batch_sum += static_cast<double>(r.decodes.size() + r.prefills.size()) * r.steps;
     steps += r.steps;
     if (!r.decodes.empty()) itl.add(seconds / r.steps, static_cast<double>(r.decodes.size() * r.steps));
+    if (!r.decodes.empty()) {
+      ++decode_schedulings;
+      decode_sum += static_cast<double>(r.decodes.size());
+      decode_context_sum += decode_context;
+    }
+    if (prefill_tokens > 0) {
+      ++prefill_schedulings;
+      prefill_sum += prefill_tokens;
+    }
   };
 
   auto route = [&](int id, double now) {
@@ -387,22 +421,56 @@ ServingResult simulate(const ReplicaModel& model, int replicas, const Traffic& t
   // Requests whose prompt and output can never fit one replica's KV cache are refused (vLLM rejects them).
   const auto too_long = [&](const Seq& s) { return blocks_for(s.input + s.output) > model.kv_blocks; };
 
+  // With stop_on_certain_miss, the run ends as soon as the result is certain to miss a target: more
+  // requests have exceeded a percentile's target than the percentile may leave above it (nearest rank
+  // over all requests, the same ranks percentiles_of takes), or a request is refused (not all finish).
+  const std::size_t total = seqs.size();
+  std::size_t multi_token = 0;
+  for (const auto& s : seqs) multi_token += s.output > 1 ? 1 : 0;
+  const auto allowed_above = [](std::size_t n, double q) -> std::size_t {
+    if (n == 0) return std::numeric_limits<std::size_t>::max();
+    const std::size_t rank = static_cast<std::size_t>(std::ceil(q * static_cast<double>(n)));
+    return n - std::min(n, std::max<std::size_t>(rank, 1)); // values above the rank-th may not exceed this
+  };
+  const std::size_t ttft95_allowed = allowed_above(total, 0.95), ttft99_allowed = allowed_above(total, 0.99),
+                    tpot95_allowed = allowed_above(multi_token, 0.95), e2e95_allowed = allowed_above(total, 0.95);
+  std::size_t ttft95_over = 0, ttft99_over = 0, tpot95_over = 0, e2e95_over = 0;
+  bool certain_miss = false;
+  const auto first_token_at = [&](const Seq& s, double now) {
+    if (!stop_on_certain_miss) return;
+    const double ttft = now - s.arrival;
+    if (targets.ttft_p95 && ttft > *targets.ttft_p95 && ++ttft95_over > ttft95_allowed) certain_miss = true;
+    if (targets.ttft_p99 && ttft > *targets.ttft_p99 && ++ttft99_over > ttft99_allowed) certain_miss = true;
+  };
+  const auto finished_at = [&](const Seq& s) {
+    if (!stop_on_certain_miss) return;
+    if (targets.e2e_p95 && s.finished - s.arrival > *targets.e2e_p95 && ++e2e95_over > e2e95_allowed) certain_miss = true;
+    if (targets.tpot_p95 && s.output > 1 && (s.finished - s.first_token) / (s.output - 1) > *targets.tpot_p95 &&
+        ++tpot95_over > tpot95_allowed)
+      certain_miss = true;
+  };
+
+  std::vector<int> done;
   double last_time = 0;
-  while (true) {
+  while (!certain_miss) {
     // The next event: an arrival, or the earliest step to finish.
     double arrival_time = std::numeric_limits<double>::infinity();
     if (next_arrival < released) arrival_time = seqs[next_arrival].arrival;
-    std::size_t stepping = fleet.size();
-    for (std::size_t i = 0; i < fleet.size(); ++i)
-      if (fleet[i].busy && (stepping == fleet.size() || fleet[i].step_end < fleet[stepping].step_end)) stepping = i;
-    const double step_time = stepping < fleet.size() ? fleet[stepping].step_end : std::numeric_limits<double>::infinity();
+    // The earliest step end, the lowest replica index first on a tie. A replica has at most one step in
+    // flight and starts the next only when that one is taken from the queue, so no entry is ever stale.
+    const double step_time = step_ends.empty() ? std::numeric_limits<double>::infinity() : step_ends.top().first;
     if (std::isinf(arrival_time) && std::isinf(step_time)) break;
     if (arrival_time <= step_time) {
       const int id = static_cast<int>(next_arrival++);
-      if (too_long(seqs[static_cast<std::size_t>(id)])) continue;
+      if (too_long(seqs[static_cast<std::size_t>(id)])) {
+        certain_miss = stop_on_certain_miss;
+        continue;
+      }
       route(id, arrival_time);
       continue;
     }
+    const std::size_t stepping = step_ends.top().second;
+    step_ends.pop();
     Replica& r = fleet[stepping];
     const double now = step_time;
     last_time = now;
@@ -413,19 +481,23 @@ ServingResult simulate(const ReplicaModel& model, int replicas, const Traffic& t
       s.blocks = 0;
       r.running.erase(std::find(r.running.begin(), r.running.end(), id));
       ++finished;
+      finished_at(s);
       if (closed && released < seqs.size()) {
         seqs[released].arrival = now;
         ++released;
       }
     };
-    std::vector<int> done;
+    done.clear();
     for (const auto& [id, chunk] : r.prefills) {
       Seq& s = seqs[static_cast<std::size_t>(id)];
       s.context += chunk;
       s.to_prefill -= chunk;
       if (s.to_prefill == 0) {
         // The prompt's last chunk samples a token: the first one, or the next after a recompute.
-        if (s.first_token < 0) s.first_token = now;
+        if (s.first_token < 0) {
+          s.first_token = now;
+          first_token_at(s, now);
+        }
         ++s.generated;
         if (s.generated >= s.output) done.push_back(id);
       }
@@ -442,6 +514,7 @@ ServingResult simulate(const ReplicaModel& model, int replicas, const Traffic& t
   }
 
   ServingResult out;
+  out.stopped_early = certain_miss;
   out.replicas = replicas;
   out.finished = finished;
   out.preemptions = preemptions;
@@ -497,6 +570,9 @@ ServingResult simulate(const ReplicaModel& model, int replicas, const Traffic& t
   out.queueing_share = finished > 0 ? queue_share / finished : 0;
   out.mean_step_s = steps > 0 ? step_sum / steps : 0;
   out.mean_batch = steps > 0 ? batch_sum / steps : 0;
+  out.mean_decodes = decode_schedulings > 0 ? decode_sum / decode_schedulings : 0;
+  out.mean_decode_context = decode_sum > 0 ? decode_context_sum / decode_sum : 0;
+  out.mean_prefill_tokens = prefill_schedulings > 0 ? prefill_sum / prefill_schedulings : 0;
   return out;
 }
 

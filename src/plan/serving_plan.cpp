@@ -74,6 +74,8 @@ std::vector<ServingPlan> search_serving_plans(const Workload& w, const GpuCatalo
       plan.fits = model.kv_blocks * engine.block_size >= longest;
       if (!plan.fits) continue;
       auto run = [&](int replicas, const Traffic& t) { return simulate(model, replicas, t, targets, search.router); };
+      // A probe whose result is only "meets or not": it may stop as soon as a miss is certain.
+      auto probe = [&](int replicas, const Traffic& t) { return simulate(model, replicas, t, targets, search.router, true); };
       // One replica saturated (closed loop at max-num-seqs): its request rate bounds the fleet from below.
       Traffic saturated = traffic;
       saturated.trace.clear();
@@ -88,7 +90,7 @@ std::vector<ServingPlan> search_serving_plans(const Workload& w, const GpuCatalo
                             ? std::clamp(static_cast<int>(std::ceil(*traffic.rate / ceiling)), 1, search.max_replicas)
                             : 1;
       for (int n = start; n <= search.max_replicas; n = n == search.max_replicas ? n + 1 : std::min(2 * n, search.max_replicas)) {
-        ServingResult r = run(n, traffic);
+        ServingResult r = probe(n, traffic);
         if (acceptable(r, traffic, targets, requests)) {
           hi = n;
           at_hi = r;
@@ -101,12 +103,14 @@ std::vector<ServingPlan> search_serving_plans(const Workload& w, const GpuCatalo
       if (hi > 0) {
         while (hi - lo > 1) {
           const int mid = (lo + hi) / 2;
-          ServingResult r = run(mid, traffic);
+          ServingResult r = probe(mid, traffic);
           if (acceptable(r, traffic, targets, requests)) hi = mid, at_hi = r;
           else lo = mid;
         }
         plan.replicas = hi;
       } else {
+        // The fleet shown for a plan that misses is the largest tried, simulated to the end.
+        if (at_hi.stopped_early) at_hi = run(lo, traffic);
         plan.failing_target = first_miss(at_hi, targets);
         if (plan.failing_target.empty())
           plan.failing_target = fmt::format("the fleet serves {:.1f} of {:.1f} requests/s", at_hi.request_throughput_per_s,
@@ -154,7 +158,9 @@ std::vector<ServingPlan> search_serving_plans(const Workload& w, const GpuCatalo
     double good = 0, bad = plan.saturation_rate * 1.05;
     for (int i = 0; i < 6 && bad > 0; ++i) {
       probe.rate = (good + bad) / 2;
-      if (acceptable(run(model, 1, probe), probe, targets, static_cast<std::size_t>(probe.requests))) good = *probe.rate;
+      if (acceptable(simulate(model, 1, probe, targets, search.router, true), probe, targets,
+                     static_cast<std::size_t>(probe.requests)))
+        good = *probe.rate;
       else bad = *probe.rate;
     }
     plan.max_rate_per_replica = good;
@@ -275,6 +281,69 @@ void write_serving_text(std::ostream& out, const ServingReport& report) {
   out << wrap_text("(p95 ranges: the same fleet with the optimistic and pessimistic step times; see docs/serving.md for "
                    "what the simulator leaves out)",
                    "", " ");
+}
+
+void write_serving_explain(std::ostream& out, const ServingReport& report, const Assumptions& a) {
+  const ServingPlan* pick = !report.plans.empty() && report.plans.front().replicas > 0 && report.plans.front().priced
+                                ? &report.plans.front()
+                                : nullptr;
+  if (!pick) {
+    out << "\nExplain: no plan meets the targets, so there is no pick to explain\n";
+    return;
+  }
+  const ReplicaModel model = make_replica(report.workload, *pick->gpu, pick->tp, a, report.engine);
+  const ServingResult& r = pick->result;
+  const auto ms_of = [](double seconds) { return fmt::format("{:.2f} ms", seconds * 1e3); };
+  auto write_step = [&](const std::string& title, const StepModel::Parts& p, double decodes, double context) {
+    out << "  " << title << "\n";
+    if (decodes > 0)
+      out << fmt::format("    bytes    {} weights + {} KV = {}\n             (KV: {:.1f} sequences x {:.0f} tokens x {:.0f} "
+                         "bytes per token)\n",
+                         format_gb(p.weight_bytes), format_gb(p.kv_bytes), format_gb(p.bytes), decodes, context,
+                         decodes * context > 0 ? p.kv_bytes / (decodes * context) : 0.0);
+    else
+      out << fmt::format("    bytes    {} weights read once\n", format_gb(p.bytes));
+    out << fmt::format("    memory   {} / ({:.0f} GB/s x {:.2f} achievable) = {}\n", format_gb(p.bytes), p.bandwidth / 1e9,
+                       p.memory_fraction, ms_of(p.memory_s));
+    out << fmt::format("    compute  {:.3g} TFLOP / ({:.0f} TFLOP/s x {:.2f} x {:.2f} GEMM fill) = {}\n", p.flops / 1e12,
+                       p.peak_flops / 1e12, p.compute_fraction, p.fill, ms_of(p.compute_s));
+    out << fmt::format("    fixed    runtime per step and layer {} + all-reduces {}\n",
+                       ms_of(p.runtime_fixed_s), ms_of(p.allreduce_s));
+    out << fmt::format("    step     max(memory, compute) + fixed = {}{}\n", ms_of(p.total_s),
+                       report.engine.host_s_per_sequence > 0
+                           ? fmt::format(" (+ host {:.0f} us per sequence per scheduling)", report.engine.host_s_per_sequence * 1e6)
+                           : std::string());
+  };
+  out << "\nExplain: the pick's step time (expected case; docs/serving.md, The simulator, 3)\n";
+  if (r.mean_decodes > 0) {
+    const double context = r.mean_decode_context;
+    write_step(fmt::format("a decode step at the run's means: {:.1f} sequences, {:.0f} tokens of context each",
+                           r.mean_decodes, context),
+               model.step.step_parts(1, r.mean_decodes, r.mean_decodes * context, 0, 0), r.mean_decodes, context);
+  }
+  const double prompt = report.traffic.trace.empty() ? report.traffic.input.mean : 0;
+  if (prompt > 0)
+    write_step(fmt::format("one {:.0f}-token prompt alone (a request's TTFT when the replica is idle)", prompt),
+               model.step.step_parts(1, 0, 0, prompt, prompt / 2), 0, 0);
+  const std::size_t n = static_cast<std::size_t>(r.finished);
+  auto rank = [&](double q) { return static_cast<std::size_t>(std::ceil(q * static_cast<double>(n))); };
+  out << "\nHow the latency percentiles come out of the simulation\n";
+  out << wrap_text(fmt::format("The simulator runs the {} requests through {} replica{} (one event loop over arrivals and "
+                               "step ends) and records each request's arrival, first token and finish: TTFT = first token "
+                               "- arrival (queueing + the steps that compute its prompt), TPOT = (finish - first token) / "
+                               "(output tokens - 1), end-to-end = finish - arrival. p50, p95 and p99 are the {}th, {}th "
+                               "and {}th of each sorted list (nearest rank); ITL comes from the step times weighted by the "
+                               "sequences each step advanced.",
+                               n, pick->replicas, pick->replicas == 1 ? "" : "s", rank(0.50), rank(0.95), rank(0.99)),
+                   "  ", "  ");
+  out << wrap_text(fmt::format("Here: mean step {} with {:.1f} sequences; TTFT p95 {} of which {:.0f}% of a request's "
+                               "latency is queueing on average; TPOT p95 {} against a mean decode step of {}.",
+                               ms_of(r.mean_step_s), r.mean_batch, ms_of(r.ttft_s.p95), r.queueing_share * 100,
+                               ms_of(r.tpot_s.p95),
+                               r.mean_decodes > 0 ? ms_of(model.step.step_case_s(1, r.mean_decodes,
+                                                                                  r.mean_decodes * r.mean_decode_context, 0, 0))
+                                                  : std::string("-")),
+                   "  ", "  ");
 }
 
 nlohmann::json serving_json(const ServingReport& report) {

@@ -85,6 +85,11 @@ std::vector<ServingValidationRow> run_serving_validation(std::string_view text, 
       engine.max_num_seqs = sch.value("max_num_seqs", engine.max_num_seqs);
       engine.max_num_batched_tokens = sch.value("max_num_batched_tokens", engine.max_num_batched_tokens);
     }
+    // vLLM's V0 engine (0.5.x, 0.6.x) prepares inputs and processes outputs in Python between steps, per
+    // sequence (docs/serving.md, "Host time per sequence"); later engines overlap it with the GPU.
+    const std::string version = r.contains("engine_version") && r["engine_version"].is_string() ? r["engine_version"].get<std::string>() : "";
+    if (row.engine == "vllm" && (version.rfind("0.5", 0) == 0 || version.rfind("0.6", 0) == 0))
+      engine.host_s_per_sequence = assumptions.constant("serving_host_us_per_sequence_vllm_v0") / 1e6;
     const ReplicaModel replica = make_replica(w, catalog.find(row.gpu), row.tp, assumptions, engine);
     const ServingResult s = simulate(replica, 1, t, Targets{});
     auto add = [&](const char* name, double measured, double simulated) {
