@@ -424,7 +424,7 @@ TEST_CASE("hardening: a model name that is not UTF-8 or has control characters i
           "exception",
           "[hardening]") {
   // Preset lookup ignores punctuation, so these once matched deepseek-v3 and broke `--json` output.
-  for (const std::string model : {std::string("deepseek-v3\xfe"), std::string("de\0epseek-v3", 12), std::string("llama\x1b[0m-3-8b")}) {
+  for (const std::string& model : {std::string("deepseek-v3\xfe"), std::string("de\0epseek-v3", 12), std::string("llama\x1b[0m-3-8b")}) {
     require_error<InputError>([&] { build_workload(request_for(model), models()); }, {"invalid --model"});
   }
   WorkloadRequest r;
